@@ -1,0 +1,1 @@
+"""The case-event stream: contract, producer, consumer, simulator and replay."""

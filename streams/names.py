@@ -1,0 +1,115 @@
+"""Every name shared between producers, the ingest worker and the web server.
+
+Stream keys, group names, event types, case states and Socket.IO event names live
+here and nowhere else (rq keeps its key names the same way, in one place).
+"""
+
+from enum import StrEnum
+
+DEFAULT_STREAM = "commandhall:cases"
+DEFAULT_GROUP = "commandhall-ingest"
+SOCKETIO_CHANNEL = "commandhall:socketio"
+EVENT_FIELD = "event"
+
+
+def dead_letter_key(stream: str) -> str:
+    """The dead-letter stream that sits beside a case stream."""
+    return f"{stream}:dead"
+
+
+class EventType(StrEnum):
+    """Event types of stream contract v1 (shared/DOMAIN.md)."""
+
+    REPORTED = "case.reported"
+    FILED = "case.filed"
+    REJECTED = "case.rejected"
+    VOIDED = "case.voided"
+    DISPATCHED = "case.dispatched"
+    RETURNED = "case.returned"
+    EXTENDED = "case.extended"
+    SUSPENDED = "case.suspended"
+    RESUMED = "case.resumed"
+    HANDLED = "case.handled"
+    VERIFIED = "case.verified"
+    CLOSED = "case.closed"
+    URGED = "case.urged"
+    SUPERVISED = "case.supervised"
+    EMERGENCY_RAISED = "emergency.raised"
+    EMERGENCY_CLEARED = "emergency.cleared"
+
+    @property
+    def is_case_event(self) -> bool:
+        """Whether the event concerns one case (and so carries case_id)."""
+        return self.value.startswith("case.")
+
+
+class CaseState(StrEnum):
+    """States of the national workflow; REPORTED..CLOSED in order of progress."""
+
+    REPORTED = "reported"
+    FILED = "filed"
+    DISPATCHED = "dispatched"
+    SUSPENDED = "suspended"
+    HANDLED = "handled"
+    VERIFYING = "verifying"
+    CLOSED = "closed"
+    REJECTED = "rejected"
+    VOIDED = "voided"
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the case still needs work (not closed, rejected or voided)."""
+        return self not in (CaseState.CLOSED, CaseState.REJECTED, CaseState.VOIDED)
+
+
+class Source(StrEnum):
+    """Where a report came from."""
+
+    INSPECTOR = "inspector"
+    CITIZEN = "citizen"
+    HOTLINE = "hotline"
+    VIDEO = "video"
+    MEDIA = "media"
+    SELF = "self"
+
+
+class Kind(StrEnum):
+    """Components (部件) are physical objects; events (事件) are behaviours."""
+
+    COMPONENT = "component"
+    EVENT = "event"
+
+
+class Urgency(StrEnum):
+    """Urgency levels; urgent ones shorten the handling limit."""
+
+    NORMAL = "normal"
+    URGENT = "urgent"
+    VERY_URGENT = "very_urgent"
+
+
+class SignalLevel(StrEnum):
+    """Warning signal colours, lowest first."""
+
+    WHITE = "white"
+    BLUE = "blue"
+    YELLOW = "yellow"
+    ORANGE = "orange"
+    RED = "red"
+
+
+class Light(StrEnum):
+    """Traffic light of an open case's deadline."""
+
+    GREEN = "green"
+    YELLOW = "yellow"
+    RED = "red"
+
+
+class Push(StrEnum):
+    """Socket.IO event names the server pushes to browsers."""
+
+    CASES = "cases"
+    KPIS = "kpis"
+    EMERGENCY = "emergency"
+    RESYNC = "resync"

@@ -1,0 +1,178 @@
+"""Stream contract v1: what is accepted, and the reason given for what is not."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from streams.names import EventType, Kind, SignalLevel, Source, Urgency
+from streams.schema import ContractError, decode, parse_entry, validate
+
+
+def reported(**changes: Any) -> dict[str, Any]:
+    """A valid case.reported event, with some fields changed."""
+    body = {
+        "event_id": "e-1",
+        "type": "case.reported",
+        "at": "2026-11-22T09:30:00+08:00",
+        "case_id": "E0102-1",
+        "source": "inspector",
+        "kind": "event",
+        "category": "0102",
+        "lon": 113.55,
+        "lat": 22.25,
+    }
+    body.update(changes)
+    return {k: v for k, v in body.items() if v is not None}
+
+
+def reason(body: Any) -> str:
+    """The contract error message for a body."""
+    with pytest.raises(ContractError) as caught:
+        validate(body)
+    return str(caught.value)
+
+
+def test_valid_report_is_typed() -> None:
+    """A valid report comes back with enums, floats and an aware time."""
+    event = validate(reported(urgency="urgent", grid="440402001001001"))
+    assert event.type is EventType.REPORTED
+    assert event.data["source"] is Source.INSPECTOR and event.data["kind"] is Kind.EVENT
+    assert event.data["urgency"] is Urgency.URGENT
+    assert event.at.utcoffset() is not None and event.data["lon"] == 113.55
+
+
+def test_urgency_is_optional() -> None:
+    """Urgency may be left out (the default, normal, applies later)."""
+    assert "urgency" not in validate(reported()).data
+
+
+def test_zulu_time_is_accepted() -> None:
+    """RFC 3339's Z suffix means UTC."""
+    assert validate(reported(at="2026-11-22T01:30:00Z")).at.utcoffset().total_seconds() == 0
+
+
+@pytest.mark.parametrize("missing", ["event_id", "type", "at", "case_id", "source", "lon"])
+def test_missing_field_is_named(missing: str) -> None:
+    """A missing required field is named in the reason."""
+    body = reported()
+    del body[missing]
+    assert missing in reason(body)
+
+
+def test_unknown_type_lists_the_known_ones() -> None:
+    """An unknown event type is refused with the allowed types."""
+    message = reason(reported(type="case.teleported"))
+    assert "case.teleported" in message and "case.closed" in message
+
+
+def test_time_without_offset_is_refused() -> None:
+    """A time with no offset is ambiguous and refused, not guessed."""
+    assert "offset" in reason(reported(at="2026-11-22T09:30:00"))
+
+
+def test_garbage_time_is_refused() -> None:
+    """A time that is not RFC 3339 is refused."""
+    assert "not an RFC 3339" in reason(reported(at="yesterday"))
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "words"),
+    [
+        ("lon", "113.5", "must be a number"),
+        ("lon", True, "must be a number"),
+        ("lat", 95.0, "between"),
+        ("category", "102", "4-digit"),
+        ("source", "pigeon", "must be one of"),
+        ("kind", 3, "must be one of"),
+        ("event_id", "", "non-empty"),
+        ("case_id", "x" * 65, "longer than"),
+    ],
+)
+def test_wrong_types_are_refused(field: str, value: Any, words: str) -> None:
+    """A field of the wrong type or out of range is refused with its name."""
+    message = reason(reported(**{field: value}))
+    assert field in message and words in message
+
+
+def test_dispatch_needs_a_department() -> None:
+    """case.dispatched without a department is refused."""
+    body = {
+        "event_id": "e",
+        "type": "case.dispatched",
+        "at": "2026-11-22T09:30:00Z",
+        "case_id": "c",
+    }
+    assert "department" in reason(body)
+
+
+def test_dispatch_deadline_is_parsed() -> None:
+    """A stated deadline becomes an aware datetime."""
+    body = {
+        "event_id": "e",
+        "type": "case.dispatched",
+        "at": "2026-11-22T09:30:00Z",
+        "case_id": "c",
+        "department": "gardens",
+        "deadline": "2026-11-22T13:30:00Z",
+    }
+    assert validate(body).data["deadline"].hour == 13
+
+
+def test_verified_needs_a_boolean() -> None:
+    """passed must be a real boolean, not a string."""
+    body = {"event_id": "e", "type": "case.verified", "at": "2026-11-22T09:30:00Z", "case_id": "c"}
+    assert "passed" in reason({**body, "passed": "yes"})
+    assert validate({**body, "passed": False}).data["passed"] is False
+
+
+def test_emergency_needs_no_case() -> None:
+    """emergency.raised concerns the city, not a case."""
+    body = {
+        "event_id": "e",
+        "type": "emergency.raised",
+        "at": "2026-11-22T09:30:00Z",
+        "hazard": "typhoon",
+        "level": "orange",
+    }
+    event = validate(body)
+    assert event.case_id is None and event.data["level"] is SignalLevel.ORANGE
+
+
+def test_extension_hours_must_be_positive() -> None:
+    """An extension of zero or negative hours is refused."""
+    body = {"event_id": "e", "type": "case.extended", "at": "2026-11-22T09:30:00Z", "case_id": "c"}
+    assert "hours" in reason({**body, "hours": -2})
+
+
+def test_unknown_extra_fields_are_ignored() -> None:
+    """Producers may add fields of their own; v1 is open."""
+    assert "colour" not in validate(reported(colour="blue")).data
+
+
+def test_malformed_json_is_refused() -> None:
+    """An event field that is not JSON is refused with the parser's words."""
+    with pytest.raises(ContractError, match="not valid JSON"):
+        decode({b"event": b"{not json"})
+
+
+def test_json_that_is_not_an_object_is_refused() -> None:
+    """A JSON list is not an event."""
+    with pytest.raises(ContractError, match="JSON object"):
+        decode({"event": "[1, 2]"})
+
+
+def test_entry_without_event_field_is_refused() -> None:
+    """An entry must carry its payload in the `event` field."""
+    with pytest.raises(ContractError, match="no 'event' field"):
+        decode({b"payload": b"{}"})
+
+
+def test_round_trip_through_json() -> None:
+    """An event's JSON form parses back to the same event."""
+    event = validate(reported(description="井盖缺失", urgency="very_urgent"))
+    again = parse_entry({"event": event.to_json()})
+    assert again == event
+    assert json.loads(event.to_json())["description"] == "井盖缺失"
