@@ -1,0 +1,1 @@
+"""The command hall server: app factory, storage, live push, auth and domain rules."""

