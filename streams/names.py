@@ -113,3 +113,4 @@ class Push(StrEnum):
     KPIS = "kpis"
     EMERGENCY = "emergency"
     RESYNC = "resync"
+    HEARTBEAT = "heartbeat"

@@ -1,0 +1,115 @@
+"""The ingest worker: stream → SQL → browsers.
+
+Applies each batch through the `Store`, then pushes the changed cases. Pushes are
+coalesced: changes are gathered and sent at most every `coalesce_s`, so a typhoon
+burst becomes a few messages a second instead of one per event.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import redis
+from sqlalchemy.exc import SQLAlchemyError
+
+from dashboard import kpis
+from dashboard.live import Pusher
+from dashboard.models import Case
+from dashboard.snapshot import epoch_ms
+from dashboard.store import Store, is_outage
+from streams.consumer import Consumer, Handled, Item, Outage
+from streams.names import Push
+
+log = logging.getLogger(__name__)
+
+
+class Ingest:
+    """Consumes the case stream into the store and pushes changes to screens."""
+
+    def __init__(
+        self,
+        connection: redis.Redis,
+        store: Store,
+        pusher: Pusher | None,
+        *,
+        stream: str,
+        group: str,
+        name: str,
+        timezone: str = "Asia/Shanghai",
+        batch_size: int = 500,
+        claim_idle_ms: int = 30_000,
+        coalesce_s: float = 0.1,
+        heartbeat_s: float = 10.0,
+    ) -> None:
+        self.store, self.pusher, self.timezone = store, pusher, timezone
+        self.coalesce_s, self.heartbeat_s = coalesce_s, heartbeat_s
+        self.consumer = Consumer(
+            connection,
+            stream,
+            group,
+            name,
+            self.handle,
+            count=batch_size,
+            claim_idle_ms=claim_idle_ms,
+        )
+        self._changed: dict[str, Case] = {}
+        self._last_push = 0.0
+
+    def handle(self, items: Sequence[Item]) -> Handled:
+        """Apply a batch; a database outage becomes `Outage` so it is retried."""
+        try:
+            result = self.store.apply_batch(items)
+        except Exception as error:
+            if is_outage(error):
+                raise Outage(f"database unreachable: {error}") from error
+            raise
+        self._changed.update(result.cases)
+        log.debug(
+            "Ingest %s: %d applied, %d duplicate, %d rejected",
+            self.consumer.name,
+            len(result.applied),
+            len(result.duplicates),
+            len(result.rejected),
+        )
+        return Handled(rejected=result.rejected)
+
+    def flush(self, force: bool = False) -> None:
+        """Push gathered changes if the coalescing window has passed."""
+        if self.pusher is None:
+            return
+        if not self._changed:
+            self._heartbeat()
+            return
+        if not force and time.monotonic() - self._last_push < self.coalesce_s:
+            return
+        now = datetime.now(UTC)
+        with self.store.sessions() as session:
+            strip = kpis.strip(session, now, self.timezone).as_dict()
+        self.pusher.cases(self._changed.values(), strip, epoch_ms(now) or 0)
+        self._changed.clear()
+        self._last_push = time.monotonic()
+
+    def _heartbeat(self) -> None:
+        # A quiet night must not look like a dead pipeline: screens judge the age of
+        # their data by the last message, so the worker speaks at least this often.
+        if self.pusher is None or time.monotonic() - self._last_push < self.heartbeat_s:
+            return
+        self.pusher.emit(Push.HEARTBEAT, {"now": epoch_ms(datetime.now(UTC))})
+        self._last_push = time.monotonic()
+
+    def run(self, stop: threading.Event) -> None:
+        """Consume and push until `stop` is set."""
+        self.consumer.ensure_group()
+        log.info("Ingest %s: consuming %s", self.consumer.name, self.consumer.stream)
+        self.consumer.run(stop, after_step=self._after_step)
+
+    def _after_step(self) -> None:
+        try:
+            self.flush()
+        except (redis.ConnectionError, redis.TimeoutError, SQLAlchemyError) as error:
+            # The changes stay gathered and go out with the next push.
+            log.warning("Ingest %s: push failed: %s", self.consumer.name, error)
