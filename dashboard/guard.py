@@ -1,0 +1,99 @@
+"""Who may open what: walls with a display token, other views with a signed-in user.
+
+Static files (Dash's bundles, our assets) are public: they hold no data.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+from urllib.parse import quote
+
+from flask import Response, redirect, request, session
+
+from dashboard.app import App
+
+PUBLIC_PREFIXES = ("/healthz", "/login", "/logout", "/favicon.ico")
+PUBLIC_PARTS = ("/_dash-component-suites/", "/assets/", "/_favicon.ico")
+
+
+def is_public(path: str) -> bool:
+    """Whether a path is served to anyone."""
+    return path.startswith(PUBLIC_PREFIXES) or any(part in path for part in PUBLIC_PARTS)
+
+
+def viewer(app: App) -> dict[str, Any] | None:
+    """Who is looking: a signed-in user or an active display token, else None."""
+    if session.get("user_id"):
+        return {"user": session["user_id"], "role": session.get("role")}
+    token_id = session.get("display_token")
+    if token_id and app.accounts.token_active(token_id):
+        return {"display": token_id}
+    return None
+
+
+def register(app: App) -> None:
+    """Install the guard and the sign-in pages."""
+    server = app.server
+
+    @server.before_request
+    def check() -> Any:
+        path = request.path
+        if is_public(path):
+            return None
+        if path.startswith("/wall") and request.args.get("token"):
+            token = app.accounts.check_token(request.args["token"])
+            if token is None:
+                return page("Display token not valid", "该显示令牌无效或已被吊销。", 403)
+            session["display_token"] = token.id
+        if viewer(app) is not None:
+            return None
+        if path.startswith(("/wall", "/api/", "/socket.io")):
+            return page("Not allowed", "需要有效的显示令牌或登录。", 401)
+        return redirect("/login?next=" + quote(request.full_path))
+
+    @server.route("/login", methods=["GET", "POST"])
+    def login() -> Any:
+        if request.method == "POST":
+            user = app.accounts.sign_in(
+                request.form.get("username", ""), request.form.get("password", "")
+            )
+            if user is not None:
+                session.clear()
+                session.update(user_id=user.id, role=user.role, username=user.username)
+                target = request.args.get("next", "/")
+                return redirect(target if target.startswith("/") else "/")
+            return login_page("用户名或密码错误 / Wrong username or password", 401)
+        return login_page("", 200)
+
+    @server.route("/logout")
+    def logout() -> Any:
+        session.clear()
+        return redirect("/login")
+
+    @server.route("/")
+    def home() -> Any:
+        return page("command hall", '<a href="/wall/">大屏 / Wall</a>', 200, raw=True)
+
+
+def page(title: str, body: str, status: int, raw: bool = False) -> Response:
+    """A plain page with no outside resources."""
+    content = body if raw else f"<p>{escape(body)}</p>"
+    html = (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(title)}</title>"
+        "<style>body{background:#070d17;color:#e6edf5;font-family:sans-serif;padding:4em}"
+        "a{color:#9fd3ff}input{font-size:1.2em;margin:.3em}</style></head>"
+        f"<body data-status='{status}'><h1>{escape(title)}</h1>{content}</body></html>"
+    )
+    return Response(html, status=status, mimetype="text/html")
+
+
+def login_page(message: str, status: int) -> Response:
+    """The sign-in form."""
+    form = (
+        f"<p class='error'>{escape(message)}</p><form method='post'>"
+        "<input name='username' placeholder='用户名 / username' autofocus><br>"
+        "<input name='password' type='password' placeholder='密码 / password'><br>"
+        "<button type='submit'>登录 / Sign in</button></form>"
+    )
+    return page("登录 / Sign in", form, status, raw=True)

@@ -1,0 +1,200 @@
+/* The wall's renderer: keeps the open cases in memory, draws boards, KPI strip and
+ * map markers from them, and ticks countdowns every second in the browser. */
+(function () {
+  "use strict";
+  var ch = (window.commandhall = window.commandhall || {});
+  var wall = (ch.wall = { cases: new Map(), kpis: null, meta: null, loaded: false });
+  var BOARD_CASES = 6;
+  var OPEN = { reported: 1, filed: 1, dispatched: 1, suspended: 1, handled: 1, verifying: 1 };
+  var RANK = { none: 0, green: 1, yellow: 2, red: 3 };
+  var COLOURS = { none: "#6c7a89", green: "#2ecc71", yellow: "#f1c40f", red: "#ff4d4f" };
+
+  function now() { return ch.live ? ch.live.now() : Date.now(); }
+
+  function light(c, at) {
+    if (!c.dl || c.st === "suspended") { return "none"; }
+    if (at >= c.dl) { return "red"; }
+    return c.wa && at >= c.wa ? "yellow" : "green";
+  }
+  wall.light = light;
+
+  function pad(n) { return n < 10 ? "0" + n : String(n); }
+  function countdown(ms) {
+    var s = Math.floor(Math.abs(ms) / 1000);
+    var text = pad(Math.floor(s / 3600)) + ":" + pad(Math.floor(s / 60) % 60) + ":" + pad(s % 60);
+    return ms < 0 ? "-" + text : text;
+  }
+  wall.countdown = countdown;
+
+  function h(type, props, children) {
+    var p = Object.assign({}, props);
+    if (children !== undefined) { p.children = children; }
+    return { type: type, namespace: "dash_html_components", props: p };
+  }
+
+  function apply(message) {
+    (message.cases || []).forEach(function (c) {
+      if (OPEN[c.st]) { wall.cases.set(c.id, c); } else { wall.cases.delete(c.id); }
+    });
+    if (message.kpis) { wall.kpis = message.kpis; }
+    if (ch.live) { ch.live.sync(message.now); }
+  }
+
+  function load(snapshot) {
+    wall.cases.clear();
+    wall.meta = snapshot.meta || wall.meta;
+    apply(snapshot);
+  }
+  wall.load = load;
+
+  function byDepartment(at) {
+    var groups = {};
+    wall.cases.forEach(function (c) {
+      if (!c.dep) { return; }
+      var g = (groups[c.dep] = groups[c.dep] || { code: c.dep, open: 0, yellow: 0, red: 0, list: [] });
+      var l = light(c, at);
+      g.open += 1;
+      if (l === "yellow") { g.yellow += 1; }
+      if (l === "red") { g.red += 1; }
+      if (c.dl && c.st !== "suspended") { g.list.push(c); }
+    });
+    return Object.keys(groups).map(function (k) { return groups[k]; }).sort(function (a, b) {
+      return b.red - a.red || b.yellow - a.yellow || b.open - a.open || (a.code < b.code ? -1 : 1);
+    });
+  }
+
+  function caseRow(c, at) {
+    var l = light(c, at);
+    var name = wall.meta.categories[c.k + ":" + c.cat] || c.cat;
+    return h("Div", {
+      className: "case-row light-" + l, "data-case-id": c.id, "data-light": l,
+    }, [
+      h("Span", { className: "case-name" }, name),
+      h("Span", {
+        className: "countdown" + (l === "red" ? " overdue" : ""),
+        "data-deadline": c.dl, "data-warn": c.wa,
+      }, countdown(c.dl - at)),
+    ]);
+  }
+
+  function board(g, at) {
+    var t = wall.meta.labels;
+    g.list.sort(function (a, b) { return a.dl - b.dl; });
+    return h("Div", { className: "board", "data-department": g.code }, [
+      h("Div", { className: "board-head" }, [
+        h("Span", { className: "board-name" }, wall.meta.units[g.code] || g.code),
+        h("Span", { className: "count count-open", title: t.open }, String(g.open)),
+        h("Span", { className: "count count-yellow", title: t.yellow }, String(g.yellow)),
+        h("Span", { className: "count count-red", title: t.red }, String(g.red)),
+      ]),
+      h("Div", { className: "board-cases" }, g.list.slice(0, BOARD_CASES).map(function (c) {
+        return caseRow(c, at);
+      })),
+    ]);
+  }
+
+  function percent(x) { return x === null || x === undefined ? "—" : (x * 100).toFixed(1) + "%"; }
+
+  function kpiStrip() {
+    var k = wall.kpis || {};
+    var t = wall.meta.labels;
+    function cell(key, value) {
+      return h("Div", { className: "kpi", "data-kpi": key }, [
+        h("Div", { className: "kpi-value" }, value),
+        h("Div", { className: "kpi-label" }, t[key]),
+      ]);
+    }
+    return [
+      cell("reported", String(k.reported || 0)), cell("filed", String(k.filed || 0)),
+      cell("dispatched", String(k.dispatched || 0)), cell("closed", String(k.closed || 0)),
+      cell("closure_rate", percent(k.closure_rate)), cell("on_time_rate", percent(k.on_time_rate)),
+    ];
+  }
+
+  function features(at) {
+    var out = [];
+    wall.cases.forEach(function (c) {
+      out.push({
+        type: "Feature",
+        geometry: { type: "Point", coordinates: [c.lon, c.lat] },
+        properties: { id: c.id, light: light(c, at) },
+      });
+    });
+    return { type: "FeatureCollection", features: out };
+  }
+
+  function render(snapshot, pushed) {
+    var ctx = window.dash_clientside.callback_context;
+    var fired = (ctx.triggered || []).map(function (t) { return t.prop_id; });
+    if (!wall.loaded && snapshot) {
+      load(snapshot);
+      wall.loaded = true;
+      if (ch.live) { ch.live.start(); }
+    } else if (fired.indexOf("wall-live.data") >= 0 && pushed) {
+      apply(pushed);
+    }
+    var at = now();
+    var groups = byDepartment(at);
+    var boards = groups.length ? groups.map(function (g) { return board(g, at); })
+      : [h("Div", { className: "no-cases" }, wall.meta.labels.no_cases)];
+    return [boards, kpiStrip(), features(at)];
+  }
+
+  window.dash_clientside = Object.assign({}, window.dash_clientside, {
+    wall: { render: render },
+  });
+
+  if (ch.live) {
+    ch.live.on("cases", function (message) {
+      window.dash_clientside.set_props("wall-live", { data: message });
+    });
+  }
+
+  function tick() {
+    var at = now();
+    var nodes = document.querySelectorAll(".countdown[data-deadline]");
+    for (var i = 0; i < nodes.length; i++) {
+      var dl = Number(nodes[i].getAttribute("data-deadline"));
+      nodes[i].textContent = countdown(dl - at);
+      nodes[i].classList.toggle("overdue", at >= dl);
+    }
+    var clock = document.getElementById("wall-clock");
+    if (clock) { clock.textContent = new Date(at).toLocaleTimeString("zh-CN", { hour12: false }); }
+  }
+  setInterval(tick, 1000);
+  // Lights and board order change with time alone: redraw every 10 s.
+  setInterval(function () {
+    if (wall.loaded) { window.dash_clientside.set_props("wall-tick", { data: Date.now() }); }
+  }, 10000);
+
+  /* Map markers: a circle per case, a badge per cluster coloured by its worst light. */
+  ch.map = {
+    pointToLayer: function (feature, latlng) {
+      var l = feature.properties.light;
+      var marker = window.L.circleMarker(latlng, {
+        radius: 6, weight: 1, color: "#0b1320", fillColor: COLOURS[l], fillOpacity: 0.95,
+      });
+      marker.on("add", function () {
+        var el = marker.getElement();
+        if (el) { el.setAttribute("data-case-id", feature.properties.id); }
+      });
+      return marker;
+    },
+    clusterToLayer: function (feature, latlng, index) {
+      var leaves = index.getLeaves(feature.properties.cluster_id, 500);
+      var worst = "none";
+      for (var i = 0; i < leaves.length; i++) {
+        var l = leaves[i].properties.light;
+        if (RANK[l] > RANK[worst]) { worst = l; }
+      }
+      var n = feature.properties.point_count;
+      var size = n < 100 ? 34 : n < 1000 ? 42 : 52;
+      var icon = window.L.divIcon({
+        html: "<div style=\"background:" + COLOURS[worst] + "\"><span>" + n + "</span></div>",
+        className: "case-cluster cluster-" + worst,
+        iconSize: window.L.point(size, size),
+      });
+      return window.L.marker(latlng, { icon: icon });
+    },
+  };
+})();

@@ -1,0 +1,1 @@
+"""Small layout pieces shared by the views."""

@@ -1,0 +1,109 @@
+"""The display wall (/wall/): city map, countdown boards per department, KPI strip.
+
+The server renders only the frame and a snapshot; the browser keeps the open cases
+in memory and renders boards, KPIs and map markers from it (assets/wall.js), so one
+renderer serves the first paint and every live push, and countdowns tick locally.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from dash import ClientsideFunction, Dash, Input, Output, dcc, html
+
+from dashboard import kpis
+from dashboard.app import App
+from dashboard.snapshot import epoch_ms, open_cases
+from layouts import ASSETS
+from layouts.components.citymap import city_map
+from layouts.i18n import labels
+
+PREFIX = "/wall/"
+
+
+def register(app: App) -> Dash:
+    """Mount the wall's Dash app on the server."""
+    wall = Dash(
+        "wall",
+        server=app.server,  # type: ignore[arg-type]  # Dash's stubs omit Flask
+        url_base_pathname=PREFIX,
+        assets_folder=str(ASSETS),
+        serve_locally=True,
+        update_title=None,  # type: ignore[arg-type]  # None turns the title flicker off
+        title=labels(app.settings.language)["title"],
+    )
+    wall.layout = lambda: layout(app)
+    wall.clientside_callback(
+        ClientsideFunction(namespace="wall", function_name="render"),
+        Output("wall-boards", "children"),
+        Output("wall-kpis", "children"),
+        Output("wall-map-cases", "data"),
+        Input("wall-snapshot", "data"),
+        Input("wall-live", "data"),
+        Input("wall-tick", "data"),
+    )
+    return wall
+
+
+def snapshot(app: App) -> dict[str, Any]:
+    """Everything a screen needs to draw itself from scratch."""
+    now = datetime.now(UTC)
+    with app.store.sessions() as session:
+        cases = open_cases(session)
+        strip = kpis.strip(session, now, app.timezone).as_dict()
+    return {"now": epoch_ms(now), "cases": cases, "kpis": strip}
+
+
+def meta(app: App) -> dict[str, Any]:
+    """Names a screen shows: units, categories, labels."""
+    catalogue = app.catalogue
+    language = app.settings.language
+    english = language == "en"
+    return {
+        "units": {c: (u.name_en if english else u.name) for c, u in catalogue.units.items()},
+        "categories": {
+            f"{kind}:{code}": (c.name_en if english else c.name)
+            for (kind, code), c in catalogue.categories.items()
+        },
+        "labels": labels(language),
+    }
+
+
+def layout(app: App) -> html.Div:
+    """The wall page: header, KPI strip, map and boards, and the data stores."""
+    text = labels(app.settings.language)
+    return html.Div(
+        [
+            header(text),
+            html.Div(id="wall-kpis", className="kpi-strip"),
+            html.Div(
+                [
+                    html.Div(
+                        city_map(app.catalogue, app.settings.tile_url, "wall-map"),
+                        className="map-panel",
+                    ),
+                    html.Div(id="wall-boards", className="boards"),
+                ],
+                className="wall-body",
+            ),
+            dcc.Store(id="wall-snapshot", data={**snapshot(app), "meta": meta(app)}),
+            dcc.Store(id="wall-live"),
+            dcc.Store(id="wall-tick"),
+        ],
+        className="wall",
+        lang="en" if app.settings.language == "en" else "zh",
+    )
+
+
+def header(text: dict[str, str]) -> html.Div:
+    """Title, the emergency banner slot, the clock and the data-age indicator."""
+    return html.Div(
+        [
+            html.H1(text["title"], className="wall-title"),
+            html.Div(id="emergency-banner", className="emergency-slot"),
+            html.Div(id="wall-clock", className="wall-clock"),
+            html.Div(text["data_age"], id="data-age", className="data-age stale"),
+        ],
+        className="wall-header",
+    )

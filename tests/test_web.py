@@ -1,0 +1,96 @@
+"""The web app through Flask's test client, on a real Redis and SQLite."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from flask.testing import FlaskClient
+
+from dashboard.app import App, create_app
+from dashboard.auth import Role
+from dashboard.settings import Settings
+from streams.consumer import Item
+from streams.producer import new_event
+from streams.schema import validate
+
+
+@pytest.fixture
+def app(settings: Settings, engine) -> Iterator[App]:
+    """The application on the test database and Redis."""
+    built = create_app(settings, engine=engine, redis_url=settings.redis_url)
+    yield built
+
+
+@pytest.fixture
+def client(app: App) -> FlaskClient:
+    """A test client of the app."""
+    return app.server.test_client()
+
+
+def sign_in(client: FlaskClient, app: App) -> None:
+    """Sign in as a commander."""
+    app.accounts.create_user("duty", "s3cret-pass", Role.COMMANDER)
+    response = client.post("/login", data={"username": "duty", "password": "s3cret-pass"})
+    assert response.status_code == 302
+
+
+def test_health_reports_redis_database_and_lag(client: FlaskClient) -> None:
+    """/healthz answers 200 with the figures an operator needs."""
+    response = client.get("/healthz")
+    body = response.get_json()
+    assert response.status_code == 200 and body["ok"] is True
+    assert body["redis"] is True and body["database"] is True
+    assert set(body["consumer"]) == {"undelivered", "pending"}
+    assert "last_applied_age_s" in body
+
+
+def test_health_counts_undelivered_entries(client: FlaskClient, producer) -> None:
+    """Entries nobody has read yet show as consumer lag."""
+    producer.publish(new_event("case.filed", "x"))
+    producer.publish(new_event("case.filed", "y"))
+    assert client.get("/healthz").get_json()["consumer"]["undelivered"] == 2
+
+
+def test_wall_needs_a_token(client: FlaskClient) -> None:
+    """The wall without a token or session is refused."""
+    assert client.get("/wall/").status_code == 401
+
+
+def test_revoked_token_is_refused(client: FlaskClient, app: App) -> None:
+    """A revoked display token no longer opens the wall, even in an open session."""
+    token = app.accounts.create_token("screen-1")
+    assert client.get(f"/wall/?token={token}").status_code == 200
+    assert client.get("/wall/_dash-layout").status_code == 200
+    assert app.accounts.revoke("screen-1") == 1
+    assert client.get("/wall/_dash-layout").status_code == 401
+    assert client.get(f"/wall/?token={token}").status_code == 403
+
+
+def test_other_views_send_strangers_to_sign_in(client: FlaskClient) -> None:
+    """Pages other than the wall need a signed-in user."""
+    response = client.get("/api/snapshot")
+    assert response.status_code == 401
+    assert client.get("/").headers["Location"].startswith("/login")
+
+
+def test_wrong_password_is_refused(client: FlaskClient, app: App) -> None:
+    """A wrong password does not sign in."""
+    app.accounts.create_user("duty", "s3cret-pass", Role.COMMANDER)
+    response = client.post("/login", data={"username": "duty", "password": "guess"})
+    assert response.status_code == 401 and client.get("/api/snapshot").status_code == 401
+
+
+def test_case_endpoint_gives_state_and_history(client: FlaskClient, app: App) -> None:
+    """/api/cases/<id> has the case's state and every event in order."""
+    report = new_event(
+        "case.reported", "C9", source="hotline", kind="event", category="0102", lon=113.5, lat=22.2
+    )
+    app.store.apply_batch(
+        [Item("1-0", validate(report)), Item("2-0", validate(new_event("case.filed", "C9")))]
+    )
+    sign_in(client, app)
+    body = client.get("/api/cases/C9").get_json()
+    assert body["state"] == "filed"
+    assert [h["type"] for h in body["history"]] == ["case.reported", "case.filed"]
+    assert client.get("/api/cases/nope").status_code == 404
