@@ -3,11 +3,15 @@
 (function () {
   "use strict";
   var ch = (window.commandhall = window.commandhall || {});
-  var wall = (ch.wall = { cases: new Map(), kpis: null, meta: null, loaded: false });
+  // changes: what arrived since the last render, for layers that update in place
+  // ({added, updated, removed}: arrays of case ids; full: the whole set was replaced).
+  var wall = (ch.wall = {
+    cases: new Map(), kpis: null, meta: null, loaded: false, changes: freshChanges(true),
+  });
+
+  function freshChanges(full) { return { full: full, added: [], updated: [], removed: [] }; }
   var BOARD_CASES = 6;
   var OPEN = { reported: 1, filed: 1, dispatched: 1, suspended: 1, handled: 1, verifying: 1 };
-  var RANK = { none: 0, green: 1, yellow: 2, red: 3 };
-  var COLOURS = { none: "#6c7a89", green: "#2ecc71", yellow: "#f1c40f", red: "#ff4d4f" };
 
   function now() { return ch.live ? ch.live.now() : Date.now(); }
 
@@ -33,8 +37,16 @@
   }
 
   function apply(message) {
+    var changes = wall.changes;
     (message.cases || []).forEach(function (c) {
-      if (OPEN[c.st]) { wall.cases.set(c.id, c); } else { wall.cases.delete(c.id); }
+      var known = wall.cases.has(c.id);
+      if (OPEN[c.st]) {
+        wall.cases.set(c.id, c);
+        (known ? changes.updated : changes.added).push(c.id);
+      } else if (known) {
+        wall.cases.delete(c.id);
+        changes.removed.push(c.id);
+      }
     });
     if (message.kpis) { wall.kpis = message.kpis; }
     if (ch.live) { ch.live.sync(message.now); }
@@ -42,6 +54,7 @@
 
   function load(snapshot) {
     wall.cases.clear();
+    wall.changes = freshChanges(true);
     wall.meta = snapshot.meta || wall.meta;
     apply(snapshot);
   }
@@ -111,18 +124,6 @@
     ];
   }
 
-  function features(at) {
-    var out = [];
-    wall.cases.forEach(function (c) {
-      out.push({
-        type: "Feature",
-        geometry: { type: "Point", coordinates: [c.lon, c.lat] },
-        properties: { id: c.id, light: light(c, at) },
-      });
-    });
-    return { type: "FeatureCollection", features: out };
-  }
-
   function render(snapshot, pushed) {
     var ctx = window.dash_clientside.callback_context;
     var fired = (ctx.triggered || []).map(function (t) { return t.prop_id; });
@@ -137,7 +138,9 @@
     var groups = byDepartment(at);
     var boards = groups.length ? groups.map(function (g) { return board(g, at); })
       : [h("Div", { className: "no-cases" }, wall.meta.labels.no_cases)];
-    return [boards, kpiStrip(), features(at)];
+    var mapData = ch.map.render(wall.cases, at, wall.changes);
+    wall.changes = freshChanges(false);
+    return [boards, kpiStrip(), mapData];
   }
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
@@ -167,34 +170,4 @@
     if (wall.loaded) { window.dash_clientside.set_props("wall-tick", { data: Date.now() }); }
   }, 10000);
 
-  /* Map markers: a circle per case, a badge per cluster coloured by its worst light. */
-  ch.map = {
-    pointToLayer: function (feature, latlng) {
-      var l = feature.properties.light;
-      var marker = window.L.circleMarker(latlng, {
-        radius: 6, weight: 1, color: "#0b1320", fillColor: COLOURS[l], fillOpacity: 0.95,
-      });
-      marker.on("add", function () {
-        var el = marker.getElement();
-        if (el) { el.setAttribute("data-case-id", feature.properties.id); }
-      });
-      return marker;
-    },
-    clusterToLayer: function (feature, latlng, index) {
-      var leaves = index.getLeaves(feature.properties.cluster_id, 500);
-      var worst = "none";
-      for (var i = 0; i < leaves.length; i++) {
-        var l = leaves[i].properties.light;
-        if (RANK[l] > RANK[worst]) { worst = l; }
-      }
-      var n = feature.properties.point_count;
-      var size = n < 100 ? 34 : n < 1000 ? 42 : 52;
-      var icon = window.L.divIcon({
-        html: "<div style=\"background:" + COLOURS[worst] + "\"><span>" + n + "</span></div>",
-        className: "case-cluster cluster-" + worst,
-        iconSize: window.L.point(size, size),
-      });
-      return window.L.marker(latlng, { icon: icon });
-    },
-  };
 })();

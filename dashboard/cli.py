@@ -1,0 +1,234 @@
+"""The `commandhall` command: parse arguments, call the package, report start-up
+problems as one line. Every setting is a flag and a COMMANDHALL_* variable; this is
+the only module that reads the environment (rq's cli/helpers.py does the same)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import socket
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from dashboard.runtime import StartupError
+from dashboard.settings import SETTINGS, Settings
+
+
+def settings_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add one option per declared setting to a command."""
+    for setting in reversed(SETTINGS):
+        command = click.option(
+            setting.flag,
+            setting.name,
+            default=setting.default,
+            type=type(setting.default),
+            envvar=setting.envvar,
+            show_default=True,
+            help=setting.help,
+        )(command)
+    return command
+
+
+def to_settings(values: dict[str, Any]) -> Settings:
+    """Settings from the parsed options."""
+    return Settings(**{s.name: values.pop(s.name) for s in SETTINGS})
+
+
+def stop_on_signals() -> threading.Event:
+    """An event set by SIGINT or SIGTERM, for clean shutdown of loops."""
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    return stop
+
+
+@click.group()
+@click.option("--log-level", default="INFO", envvar="COMMANDHALL_LOG_LEVEL", show_default=True)
+def main(log_level: str) -> None:
+    """command hall: the real-time dashboard of a city-management command centre."""
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+@main.command("init-db")
+@settings_options
+def init_db_command(**values: Any) -> None:
+    """Create the database tables."""
+    from dashboard.db import init_db, make_engine
+
+    settings = to_settings(values)
+    init_db(make_engine(settings.resolved_database_url))
+    click.echo(f"database ready: {settings.resolved_database_url}")
+
+
+@main.command()
+@settings_options
+@click.option("--workers", default=1, show_default=True, help="gunicorn worker processes")
+@click.option("--threads", default=100, show_default=True, help="threads (screens) per worker")
+def serve(workers: int, threads: int, **values: Any) -> None:
+    """Run the web server."""
+    from dashboard import runtime, web
+
+    settings = to_settings(values)
+    settings = settings.with_(redis_url=runtime.redis_url(settings))
+    web.serve(settings, workers=workers, threads=threads)
+
+
+@main.command()
+@settings_options
+@click.option("--name", default=None, help="consumer name; default host-pid")
+def ingest(name: str | None, **values: Any) -> None:
+    """Run the ingest worker: stream → database → screens."""
+    from dashboard.worker import build_ingest
+
+    settings = to_settings(values)
+    worker = build_ingest(settings, name or f"{socket.gethostname()}-{_pid()}")
+    worker.run(stop_on_signals())
+
+
+@main.command()
+@settings_options
+@click.option("--rate", default=1.0, show_default=True, help="events per second (day average)")
+@click.option("--seed", default=None, type=int, help="random seed for a repeatable city")
+@click.option("--backfill-hours", default=24.0, show_default=True, help="history to start with")
+def simulate(rate: float, seed: int | None, backfill_hours: float, **values: Any) -> None:
+    """Publish a simulated city's case events to the stream."""
+    from dashboard.worker import run_simulator
+
+    run_simulator(to_settings(values), rate, seed, backfill_hours, stop_on_signals())
+
+
+@main.command()
+@settings_options
+# 1 event/s is a big city's busy day (~20,000 cases); raise it to watch a typhoon.
+@click.option("--rate", default=1.0, show_default=True, help="simulated events per second")
+@click.option("--keep-data", is_flag=True, help="keep the previous run's cases (no backfill)")
+def demo(rate: float, keep_data: bool, **values: Any) -> None:
+    """Start everything: embedded Redis, SQLite, simulator, ingest and the web server."""
+    from dashboard.demo import run_demo
+
+    sys.exit(run_demo(to_settings(values), rate, keep_data))
+
+
+def _accounts(settings: Settings) -> Any:
+    from sqlalchemy.orm import sessionmaker
+
+    from dashboard.auth import Accounts
+    from dashboard.db import init_db, make_engine
+
+    engine = make_engine(settings.resolved_database_url)
+    init_db(engine)
+    return Accounts(sessionmaker(engine, expire_on_commit=False))
+
+
+@main.group()
+def tokens() -> None:
+    """Display tokens: one per wall screen, read-only, revocable."""
+
+
+@tokens.command("create")
+@click.argument("name")
+@settings_options
+def tokens_create(name: str, **values: Any) -> None:
+    """Create a token for the screen NAME and print its wall URL."""
+    settings = to_settings(values)
+    raw = _accounts(settings).create_token(name)
+    click.echo(f"http://{settings.host}:{settings.port}/wall/?token={raw}")
+
+
+@tokens.command("list")
+@settings_options
+def tokens_list(**values: Any) -> None:
+    """List display tokens (the secrets themselves are not stored)."""
+    for token in _accounts(to_settings(values)).tokens():
+        state = f"revoked {token.revoked_at:%Y-%m-%d %H:%M}" if token.revoked_at else "active"
+        click.echo(f"{token.name}\t{token.created_at:%Y-%m-%d %H:%M}\t{state}")
+
+
+@tokens.command("revoke")
+@click.argument("name")
+@settings_options
+def tokens_revoke(name: str, **values: Any) -> None:
+    """Revoke the tokens of the screen NAME."""
+    click.echo(f"revoked {_accounts(to_settings(values)).revoke(name)} token(s) of {name}")
+
+
+@main.group()
+def users() -> None:
+    """People who sign in."""
+
+
+@users.command("create")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["commander", "leader", "admin"]), default="commander")
+@click.password_option()
+@settings_options
+def users_create(username: str, role: str, password: str, **values: Any) -> None:
+    """Create a user with a role."""
+    from dashboard.auth import AuthError, Role
+
+    try:
+        _accounts(to_settings(values)).create_user(username, password, Role(role))
+    except AuthError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"created {role} {username}")
+
+
+@main.group()
+def deadletter() -> None:
+    """Entries set aside because they broke the contract or the workflow."""
+
+
+@deadletter.command("list")
+@click.option("--count", default=50, show_default=True)
+@settings_options
+def deadletter_list(count: int, **values: Any) -> None:
+    """Show dead letters, oldest first, with the reason."""
+    from dashboard import runtime
+    from streams.deadletter import dead_letters
+
+    settings = to_settings(values)
+    connection = runtime.connect(runtime.redis_url(settings))
+    for letter in dead_letters(connection, settings.stream_key, count):
+        click.echo(f"{letter.id}  {letter.failed_at}  {letter.reason}\n    {letter.event}")
+
+
+@deadletter.command("replay")
+@click.argument("ids", nargs=-1)
+@click.option("--all", "everything", is_flag=True, help="replay every dead letter")
+@settings_options
+def deadletter_replay(ids: tuple[str, ...], everything: bool, **values: Any) -> None:
+    """Put dead letters back on the stream after the cause is fixed."""
+    from dashboard import runtime
+    from streams.deadletter import replay
+
+    if not ids and not everything:
+        raise click.UsageError("name dead-letter ids, or give --all")
+    settings = to_settings(values)
+    connection = runtime.connect(runtime.redis_url(settings))
+    count = replay(connection, settings.stream_key, None if everything else ids)
+    click.echo(f"replayed {count} dead letter(s) into {settings.stream_key}")
+
+
+def _pid() -> int:
+    import os
+
+    return os.getpid()
+
+
+def run() -> None:
+    """Entry point that turns expected start-up errors into one line."""
+    try:
+        main(standalone_mode=True)
+    except StartupError as error:
+        click.echo(f"commandhall: {error}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    run()

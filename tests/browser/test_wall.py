@@ -1,0 +1,96 @@
+"""The wall as a person in the hall sees it, in headless Chromium."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from playwright.sync_api import Page
+
+from streams.producer import new_event
+from tests.browser.conftest import ARTIFACTS
+from tests.hall import Hall
+
+COUNTDOWN = re.compile(r"^-?\d{2}:\d{2}:\d{2}$")
+
+
+def publish_dispatched_case(hall: Hall, department: str = "sanitation") -> str:
+    """Report, file and dispatch a new case; its id."""
+    case_id = f"W{uuid.uuid4().hex[:10]}"
+    now = datetime.now(UTC)
+    hall.producer.publish_many(
+        [
+            new_event(
+                "case.reported",
+                case_id,
+                now - timedelta(minutes=20),
+                source="inspector",
+                kind="event",
+                category="0102",
+                lon=113.56,
+                lat=22.27,
+            ),
+            new_event("case.filed", case_id, now - timedelta(minutes=15)),
+            new_event("case.dispatched", case_id, now, department=department),
+        ]
+    )
+    return case_id
+
+
+def open_wall(page: Page, hall: Hall) -> None:
+    """Open the wall and wait until it is drawn and connected."""
+    page.goto(hall.wall_url)
+    page.wait_for_selector(".kpi-strip .kpi")
+    page.wait_for_function("window.commandhall && window.commandhall.live.connected")
+
+
+def test_dispatched_case_counts_down_on_its_board_within_a_second(page: Page, hall: Hall) -> None:
+    """A new dispatched case shows on its department's board with a ticking countdown."""
+    open_wall(page, hall)
+    page.evaluate("window.__notReloaded = true")
+    started = time.monotonic()
+    case_id = publish_dispatched_case(hall)
+    row = f'[data-department="sanitation"] [data-case-id="{case_id}"]'
+    page.wait_for_selector(row, timeout=3000)
+    elapsed = time.monotonic() - started
+    print(f"\ncase visible on the wall after {elapsed * 1000:.0f} ms")
+    assert elapsed < 1.0
+    first = page.inner_text(f"{row} .countdown")
+    assert COUNTDOWN.match(first)
+    page.wait_for_function(
+        "([sel, text]) => document.querySelector(sel).textContent !== text",
+        arg=[f"{row} .countdown", first],
+        timeout=2500,
+    )
+    assert page.evaluate("window.__notReloaded") is True
+
+
+def test_wall_loads_nothing_from_outside(page: Page, hall: Hall) -> None:
+    """Every request the wall makes goes to the server itself."""
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    open_wall(page, hall)
+    publish_dispatched_case(hall)
+    page.wait_for_timeout(1000)
+    outside = [url for url in requests if not url.startswith((hall.base_url, "data:", "blob:"))]
+    assert requests and outside == []
+
+
+def test_wall_without_token_is_refused(page: Page, hall: Hall) -> None:
+    """A wall URL with a wrong token shows a clear refusal."""
+    response = page.goto(f"{hall.base_url}/wall/?token=wrong")
+    assert response is not None and response.status == 403
+    assert "无效" in page.inner_text("body")
+
+
+def test_wall_screenshot(page: Page, hall: Hall) -> None:
+    """The wall renders boards and map at 1920x1080 (screenshot kept as an artifact)."""
+    for _ in range(5):
+        publish_dispatched_case(hall)
+    open_wall(page, hall)
+    page.wait_for_selector('[data-department="sanitation"] [data-case-id]')
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "wall-1920x1080.png"))
+    assert page.evaluate("document.documentElement.scrollHeight") <= 1080

@@ -1,0 +1,48 @@
+"""A running command hall for browser tests: real `serve` and `ingest` processes.
+
+Started the way the demo starts them (same code), on a free port, with a stream key
+and data folder of their own.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import redis
+
+from dashboard import demo
+from dashboard.runtime import free_port
+from dashboard.settings import Settings
+from streams.producer import Producer
+
+
+class Hall:
+    """The web server and ingest worker as child processes."""
+
+    def __init__(self, folder: Path, redis_url: str) -> None:
+        self.settings = Settings(
+            data_dir=str(folder),
+            redis_url=redis_url,
+            stream_key=f"test:{uuid.uuid4().hex[:12]}:cases",
+            port=free_port(),
+        )
+        self.base_url = f"http://127.0.0.1:{self.settings.port}"
+        self.password, self.token = demo.prepare(self.settings, folder)
+        self.producer = Producer(redis.Redis.from_url(redis_url), self.settings.stream_key)
+        self.children = [
+            demo.spawn(self.settings, "ingest"),
+            demo.spawn(self.settings, "serve"),
+        ]
+        if not demo.wait_healthy(self.settings, self.children):
+            self.stop()
+            raise RuntimeError("the hall did not come up")
+
+    @property
+    def wall_url(self) -> str:
+        """The wall's URL with the display token."""
+        return f"{self.base_url}/wall/?token={self.token}"
+
+    def stop(self) -> None:
+        """Stop both processes."""
+        demo.stop_all(self.children)

@@ -1,0 +1,55 @@
+"""The commandhall command: thin, with one-line start-up errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from dashboard.cli import main
+
+
+def invoke(*args: str) -> str:
+    """Run a command in-process and return its output; it must succeed."""
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_tokens_create_list_revoke(tmp_path: Path) -> None:
+    """A screen's token is created, listed as active, then revoked."""
+    data = ["--data-dir", str(tmp_path)]
+    url = invoke("tokens", "create", "screen-3", *data)
+    assert "/wall/?token=" in url
+    assert "screen-3" in invoke("tokens", "list", *data) and "active" in invoke(
+        "tokens", "list", *data
+    )
+    assert "revoked 1 token(s)" in invoke("tokens", "revoke", "screen-3", *data)
+    assert "revoked" in invoke("tokens", "list", *data).split("\t")[-1]
+
+
+def test_deadletter_list_shows_the_reason(redis_url: str, producer, stream_key: str) -> None:
+    """Dead letters are listed with their reason."""
+    from streams.consumer import Consumer, Handled
+
+    producer.publish_raw("{broken")
+    consumer = Consumer(producer.redis, stream_key, "g", "c", lambda items: Handled())
+    consumer.ensure_group()
+    consumer.step()
+    output = invoke("deadletter", "list", "--redis-url", redis_url, "--stream-key", stream_key)
+    assert "not valid JSON" in output and "{broken" in output
+
+
+def test_missing_redis_is_one_clear_line(tmp_path: Path) -> None:
+    """Starting without any Redis says so in one line, not a traceback."""
+    env = {**os.environ, "COMMANDHALL_DATA_DIR": str(tmp_path)}
+    env.pop("COMMANDHALL_REDIS_URL", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "dashboard.cli", "ingest"], env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("commandhall: no Redis")
+    assert "Traceback" not in result.stderr
