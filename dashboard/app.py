@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import redis
 from flask import Flask
+from flask_compress import Compress
 from flask_socketio import SocketIO
 from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
@@ -62,7 +63,9 @@ def create_app(
         SECRET_KEY=runtime.secret_key(settings),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        COMPRESS_MIMETYPES=["application/json", "text/html", "text/css", "application/javascript"],
     )
+    Compress(server)
     # threading mode: maintained (simple-websocket), no monkey-patching of the Redis
     # and database drivers; websocket transport only, so several web processes need
     # no sticky sessions.

@@ -99,6 +99,16 @@ class Accounts:
             found = session.get(DisplayToken, token_id)
         return found is not None and found.revoked_at is None
 
+    def active_tokens(self, token_ids: set[int]) -> set[int]:
+        """Which of these tokens are still valid (one query for many screens)."""
+        if not token_ids:
+            return set()
+        with self.sessions() as session:
+            query = select(DisplayToken.id).where(
+                DisplayToken.id.in_(token_ids), DisplayToken.revoked_at.is_(None)
+            )
+            return set(session.scalars(query))
+
     def tokens(self) -> list[DisplayToken]:
         """Every display token, newest first."""
         with self.sessions() as session:

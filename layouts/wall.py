@@ -15,7 +15,7 @@ from dash import ClientsideFunction, Dash, Input, Output, dcc, html
 from dashboard import kpis
 from dashboard.app import App
 from dashboard.snapshot import epoch_ms, open_cases
-from layouts import ASSETS
+from layouts import ASSETS, BUILD
 from layouts.components.citymap import city_map
 from layouts.i18n import labels
 
@@ -52,7 +52,7 @@ def snapshot(app: App) -> dict[str, Any]:
     with app.store.sessions() as session:
         cases = open_cases(session)
         strip = kpis.strip(session, now, app.timezone).as_dict()
-    return {"now": epoch_ms(now), "cases": cases, "kpis": strip}
+    return {"now": epoch_ms(now), "build": BUILD, "cases": cases, "kpis": strip}
 
 
 def meta(app: App) -> dict[str, Any]:

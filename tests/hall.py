@@ -10,8 +10,11 @@ import uuid
 from pathlib import Path
 
 import redis
+from sqlalchemy.orm import sessionmaker
 
 from dashboard import demo
+from dashboard.auth import Accounts
+from dashboard.db import make_engine
 from dashboard.runtime import free_port
 from dashboard.settings import Settings
 from streams.producer import Producer
@@ -29,6 +32,8 @@ class Hall:
         )
         self.base_url = f"http://127.0.0.1:{self.settings.port}"
         self.password, self.token = demo.prepare(self.settings, folder)
+        engine = make_engine(self.settings.resolved_database_url)
+        self.accounts = Accounts(sessionmaker(engine, expire_on_commit=False))
         self.producer = Producer(redis.Redis.from_url(redis_url), self.settings.stream_key)
         self.children = [
             demo.spawn(self.settings, "ingest"),
@@ -42,6 +47,16 @@ class Hall:
     def wall_url(self) -> str:
         """The wall's URL with the display token."""
         return f"{self.base_url}/wall/?token={self.token}"
+
+    def stop_web(self) -> None:
+        """Stop the web server only; ingest goes on."""
+        demo.stop_all(self.children[1:])
+
+    def start_web(self) -> None:
+        """Start the web server again on the same port."""
+        self.children[1] = demo.spawn(self.settings, "serve")
+        if not demo.wait_healthy(self.settings, self.children):
+            raise RuntimeError("the web server did not come back")
 
     def stop(self) -> None:
         """Stop both processes."""

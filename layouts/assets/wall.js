@@ -130,7 +130,7 @@
     if (!wall.loaded && snapshot) {
       load(snapshot);
       wall.loaded = true;
-      if (ch.live) { ch.live.start(); }
+      if (ch.live) { ch.live.start(snapshot.build); }
     } else if (fired.indexOf("wall-live.data") >= 0 && pushed) {
       apply(pushed);
     }
@@ -148,6 +148,10 @@
   });
 
   if (ch.live) {
+    ch.live.onResync(function (snapshot) {
+      load(snapshot);
+      window.dash_clientside.set_props("wall-tick", { data: Date.now() });
+    });
     ch.live.on("cases", function (message) {
       window.dash_clientside.set_props("wall-live", { data: message });
     });

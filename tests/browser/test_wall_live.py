@@ -1,0 +1,90 @@
+"""An unattended wall never goes silently stale: resync, revocation, clock offset."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page
+
+from tests.browser.test_wall import open_wall, publish_dispatched_case
+from tests.hall import Hall
+
+
+@pytest.fixture
+def own_hall(tmp_path: Path, redis_url: str) -> Iterator[Hall]:
+    """A hall of this test's own, which it may stop and start."""
+    running = Hall(tmp_path / "hall", redis_url)
+    yield running
+    running.stop()
+
+
+def row(case_id: str) -> str:
+    """Selector of a case's row on a board."""
+    return f'.board [data-case-id="{case_id}"]'
+
+
+def test_wall_resyncs_after_the_web_server_restarts(page: Page, own_hall: Hall) -> None:
+    """Cases that arrived while the server was down appear after it comes back."""
+    open_wall(page, own_hall)
+    before = publish_dispatched_case(own_hall)
+    page.wait_for_selector(row(before), timeout=3000)
+    own_hall.stop_web()
+    page.wait_for_function("!window.commandhall.live.connected", timeout=5000)
+    during = [publish_dispatched_case(own_hall) for _ in range(3)]
+    assert page.locator(row(during[0])).count() == 0
+    own_hall.start_web()
+    for case_id in during:
+        page.wait_for_selector(row(case_id), timeout=40_000)
+    assert page.evaluate("window.commandhall.live.resyncs") >= 1
+    after = publish_dispatched_case(own_hall)
+    page.wait_for_selector(row(after), timeout=3000)
+
+
+def test_revoked_screen_says_so_within_seconds(page: Page, own_hall: Hall) -> None:
+    """Revoking a screen's token covers it with a clear message, without a reload."""
+    token = own_hall.accounts.create_token("screen-revoke")
+    page.goto(f"{own_hall.base_url}/wall/?token={token}")
+    page.wait_for_function("window.commandhall && window.commandhall.live.connected")
+    own_hall.accounts.revoke("screen-revoke")
+    page.wait_for_selector("[data-refused]", timeout=8000)
+    assert "no longer valid" in page.inner_text(".screen-refused")
+
+
+def test_countdown_uses_the_server_clock(page: Page, own_hall: Hall) -> None:
+    """A browser whose clock is two hours fast still counts down from server time."""
+    page.clock.install(time=datetime.now(UTC) + timedelta(hours=2))
+    open_wall(page, own_hall)
+    case_id = f"K{uuid.uuid4().hex[:8]}"
+    now = datetime.now(UTC)
+    own_hall.producer.publish_many(
+        [
+            {**event, "case_id": case_id}
+            for event in _dispatch_with_deadline(now, now + timedelta(minutes=30))
+        ]
+    )
+    page.wait_for_selector(f"{row(case_id)} .countdown", timeout=3000)
+    text = page.inner_text(f"{row(case_id)} .countdown")
+    assert text.startswith(("00:29", "00:30")), text
+
+
+def _dispatch_with_deadline(now: datetime, deadline: datetime) -> list[dict]:
+    from streams.producer import new_event
+
+    return [
+        new_event(
+            "case.reported",
+            "x",
+            now - timedelta(minutes=5),
+            source="video",
+            kind="event",
+            category="0102",
+            lon=113.5,
+            lat=22.25,
+        ),
+        new_event("case.filed", "x", now - timedelta(minutes=2)),
+        new_event("case.dispatched", "x", now, department="sanitation", deadline=deadline),
+    ]
