@@ -12,16 +12,23 @@ import io
 import json
 import math
 import re
-from collections.abc import Hashable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, NoReturn, TypeVar
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
-
+from dashboard.configfile import (
+    ConfigError,
+    Record,
+    Seen,
+    read_text,
+    read_yaml,
+    record,
+    top_records,
+)
 from dashboard.limits import Limit, LimitUnit
 from streams.names import Kind, Urgency
 
@@ -166,155 +173,7 @@ def _index_grids(districts: Any) -> Mapping[str, tuple[District, Street]]:
     )
 
 
-class ConfigError(Exception):
-    """A city's configuration is wrong; str() names the file, line and problem."""
-
-    def __init__(self, file: str, line: int | None, problem: str) -> None:
-        where = f"{file} line {line}" if line else file
-        super().__init__(f"{where}: {problem}")
-        self.file, self.line, self.problem = file, line, problem
-
-
-# --- reading files, keeping line numbers -------------------------------------------
-
-
-class _Node(dict):
-    """A YAML mapping that remembers its own line and the line of each key."""
-
-    line: int = 1
-    lines: dict[str, int]
-
-
-class _Loader(yaml.SafeLoader):
-    """Safe YAML that records lines and leaves numbers as text.
-
-    Codes such as 0101 must keep their leading zeros (YAML 1.1 would even read
-    them as octal), so staff never have to remember quotes: only booleans and
-    null are resolved implicitly, and numbers are parsed where they are expected.
-    """
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if not tag.endswith((":int", ":float"))]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
-def _construct_node(loader: _Loader, node: yaml.MappingNode) -> Iterator[_Node]:
-    data = _Node()
-    data.line, data.lines = node.start_mark.line + 1, {}
-    yield data
-    loader.flatten_mapping(node)
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        # PyYAML keeps the last of two equal keys silently; a person meant one of them.
-        if not isinstance(key, str) or key in data:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate or non-text key {key!r}", key_node.start_mark
-            )
-        data[key] = loader.construct_object(value_node, deep=True)
-        data.lines[key] = key_node.start_mark.line + 1
-
-
-_Loader.add_constructor("tag:yaml.org,2002:map", _construct_node)
-
-
-def _read_text(path: Path) -> str:
-    """A file's text; a spreadsheet export may be GB18030 rather than UTF-8."""
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise ConfigError(path.name, None, f"cannot be read ({error.strerror})") from error
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            return data.decode("gb18030")
-        except UnicodeDecodeError as error:
-            raise ConfigError(path.name, None, "is neither UTF-8 nor GB18030 text") from error
-
-
-def _read_yaml(path: Path) -> Any:
-    """Parse a YAML file with _Loader, turning syntax errors into ConfigError."""
-    try:
-        return yaml.load(_read_text(path), Loader=_Loader)  # _Loader is a SafeLoader
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark
-        line = mark.line + 1 if mark else None
-        raise ConfigError(path.name, line, f"invalid YAML: {error.problem}") from error
-    except yaml.YAMLError as error:
-        raise ConfigError(path.name, None, f"invalid YAML: {error}") from error
-
-
-@dataclass
-class _Record:
-    """One entry of a file (a YAML mapping or a CSV row) and where it stands."""
-
-    file: str
-    line: int
-    fields: dict[str, Any]
-    lines: dict[str, int] = field(default_factory=dict)
-    subject: str = "entry"
-
-    def fail(self, problem: str, key: str | None = None) -> NoReturn:
-        """Refuse the entry, pointing at the line of `key` when it is known."""
-        raise ConfigError(self.file, self.lines.get(key or "", self.line), problem)
-
-    def text(self, key: str, default: str | None = None) -> str:
-        """A non-empty text field, required unless a default is given."""
-        value = self.fields.get(key)
-        if value is None or value == "":
-            if default is None:
-                self.fail(f"{self.subject} lacks required field '{key}'", key)
-            return default
-        if not isinstance(value, str):
-            self.fail(f"{self.subject} field '{key}' must be text, not {value!r}", key)
-        return value.strip()
-
-    def only(self, allowed: set[str]) -> None:
-        """Refuse fields nothing reads: they are almost always typos."""
-        for key in self.fields:
-            if key not in allowed:
-                self.fail(f"{self.subject} has unknown field '{key}'", key)
-
-    def children(self, key: str) -> list[_Record]:
-        """The mappings listed under `key`, which must be present."""
-        value = self.fields.get(key)
-        if not isinstance(value, list):
-            self.fail(f"{self.subject} needs a list under '{key}'", key)
-        return [_record(self.file, item, self.lines.get(key, self.line)) for item in value]
-
-
-def _record(file: str, value: Any, line: int) -> _Record:
-    """Wrap a parsed YAML mapping, refusing anything else."""
-    if not isinstance(value, _Node):
-        raise ConfigError(file, line, f"expected a mapping of fields, got {value!r}")
-    return _Record(file, value.line, dict(value), dict(value.lines))
-
-
-def _top_records(path: Path, what: str) -> list[_Record]:
-    """The entries of a YAML file whose top level is a list."""
-    value = _read_yaml(path)
-    if not isinstance(value, list):
-        raise ConfigError(path.name, 1, f"expected a list of {what}")
-    return [_record(path.name, item, 1) for item in value]
-
-
-class _Seen:
-    """Codes met so far, to refuse a duplicate with the line of the first."""
-
-    def __init__(self) -> None:
-        self.lines: dict[Hashable, int] = {}
-
-    def add(self, rec: _Record, what: str, code: Hashable, key: str = "code") -> None:
-        """Record a code, or refuse the entry if it was met before."""
-        first = self.lines.get((what, code))
-        if first is not None:
-            rec.fail(f"duplicate {what} (first on line {first})", key)
-        self.lines[(what, code)] = rec.lines.get(key, rec.line)
-
-
-def _digits(rec: _Record, key: str, what: str, length: int, parent: str = "") -> str:
+def _digits(rec: Record, key: str, what: str, length: int, parent: str = "") -> str:
     """A code of `length` digits that starts with its parent's code."""
     code = rec.text(key)
     if not re.fullmatch(rf"\d{{{length}}}", code):
@@ -339,7 +198,7 @@ class _City:
 
 def _load_city(path: Path) -> _City:
     """Name, time zone and bounding box of the city."""
-    rec = _record(path.name, _read_yaml(path), 1)
+    rec = record(path.name, read_yaml(path), 1)
     rec.subject = "city"
     rec.only({"name", "name_en", "timezone", "bbox"})
     timezone = rec.text("timezone")
@@ -351,7 +210,7 @@ def _load_city(path: Path) -> _City:
     return _City(name, rec.text("name_en", name), timezone, _bbox(rec))
 
 
-def _bbox(rec: _Record) -> tuple[float, float, float, float]:
+def _bbox(rec: Record) -> tuple[float, float, float, float]:
     """[min_lon, min_lat, max_lon, max_lat], in range and the right way round."""
     raw = rec.fields.get("bbox") or ()
     try:
@@ -369,8 +228,8 @@ def _bbox(rec: _Record) -> tuple[float, float, float, float]:
 def _load_units(path: Path) -> dict[str, Unit]:
     """The responsible units, keyed by their short code."""
     units: dict[str, Unit] = {}
-    seen = _Seen()
-    for rec in _top_records(path, "units"):
+    seen = Seen()
+    for rec in top_records(path, "units"):
         rec.subject = "unit"
         rec.only({"code", "name", "name_en", "kind"})
         code = rec.text("code")
@@ -383,7 +242,7 @@ def _load_units(path: Path) -> dict[str, Unit]:
     return units
 
 
-def _choice(rec: _Record, key: str, enum: type[_E], aliases: Mapping[str, _E] | None = None) -> _E:
+def _choice(rec: Record, key: str, enum: type[_E], aliases: Mapping[str, _E] | None = None) -> _E:
     """A field holding one value of a str enum, or an alias of one."""
     value = rec.text(key)
     if aliases and value in aliases:
@@ -414,7 +273,7 @@ class _Categories:
     by_key: dict[tuple[Kind, str], Category] = field(default_factory=dict)
     majors: dict[tuple[Kind, str], str] = field(default_factory=dict)
     majors_en: dict[tuple[Kind, str], str] = field(default_factory=dict)
-    seen: _Seen = field(default_factory=_Seen)
+    seen: Seen = field(default_factory=Seen)
 
 
 def _load_categories(directory: Path, units: Mapping[str, Unit]) -> _Categories:
@@ -425,7 +284,7 @@ def _load_categories(directory: Path, units: Mapping[str, Unit]) -> _Categories:
     return found
 
 
-def _category_rows(directory: Path) -> list[_Record]:
+def _category_rows(directory: Path) -> list[Record]:
     yaml_path, csv_path = directory / CATEGORIES_FILE, directory / CATEGORIES_CSV
     if yaml_path.exists() and csv_path.exists():
         # Silently preferring one would leave staff editing the file that is ignored.
@@ -433,10 +292,10 @@ def _category_rows(directory: Path) -> list[_Record]:
     return _csv_rows(csv_path) if csv_path.exists() else _yaml_rows(yaml_path)
 
 
-def _yaml_rows(path: Path) -> list[_Record]:
+def _yaml_rows(path: Path) -> list[Record]:
     """Flatten major class groups into one row per minor class, as in the CSV."""
     rows = []
-    for group in _top_records(path, "major classes"):
+    for group in top_records(path, "major classes"):
         group.subject = "major class"
         group.only(_GROUP_FIELDS)
         inherited = {"kind": "kind", "major": "major", "major_name": "name"}
@@ -451,9 +310,9 @@ def _yaml_rows(path: Path) -> list[_Record]:
     return rows
 
 
-def _csv_rows(path: Path) -> list[_Record]:
+def _csv_rows(path: Path) -> list[Record]:
     """One record per CSV row; blank cells count as absent and extra columns are ignored."""
-    reader = csv.DictReader(io.StringIO(_read_text(path)))
+    reader = csv.DictReader(io.StringIO(read_text(path)))
     columns = {name.strip() for name in reader.fieldnames or ()}
     for name in _CSV_REQUIRED:
         if name not in columns:
@@ -462,11 +321,11 @@ def _csv_rows(path: Path) -> list[_Record]:
     for row in reader:
         cells = {str(k).strip(): v.strip() for k, v in row.items() if isinstance(v, str)}
         fields: dict[str, Any] = {k: v for k, v in cells.items() if v}
-        rows.append(_Record(path.name, reader.line_num, fields))
+        rows.append(Record(path.name, reader.line_num, fields))
     return rows
 
 
-def _add_category(found: _Categories, row: _Record, units: Mapping[str, Unit]) -> None:
+def _add_category(found: _Categories, row: Record, units: Mapping[str, Unit]) -> None:
     row.subject = "category"
     kind = _choice(row, "kind", Kind, _KIND_ALIASES)
     code = row.text("code")
@@ -477,7 +336,7 @@ def _add_category(found: _Categories, row: _Record, units: Mapping[str, Unit]) -
     found.by_key[(kind, code)] = _category(row, kind, code, units)
 
 
-def _category_code(row: _Record, code: str) -> str:
+def _category_code(row: Record, code: str) -> str:
     """Check a 4-digit code against its 2-digit major class; return the major."""
     if not re.fullmatch(r"\d{4}", code):
         row.fail(f"{row.subject}: code must be 4 digits (2 major + 2 minor)", "code")
@@ -489,7 +348,7 @@ def _category_code(row: _Record, code: str) -> str:
     return major
 
 
-def _add_major(found: _Categories, row: _Record, key: tuple[Kind, str]) -> None:
+def _add_major(found: _Categories, row: Record, key: tuple[Kind, str]) -> None:
     """Record a major class name; every row of one major must agree on it."""
     name = row.text("major_name")
     if found.majors.setdefault(key, name) != name:
@@ -497,7 +356,7 @@ def _add_major(found: _Categories, row: _Record, key: tuple[Kind, str]) -> None:
     found.majors_en.setdefault(key, row.text("major_name_en", name))
 
 
-def _category(row: _Record, kind: Kind, code: str, units: Mapping[str, Unit]) -> Category:
+def _category(row: Record, kind: Kind, code: str, units: Mapping[str, Unit]) -> Category:
     department = row.text("department")
     if department not in units:
         row.fail(f"{row.subject} names unknown unit '{department}'", "department")
@@ -512,7 +371,7 @@ def _category(row: _Record, kind: Kind, code: str, units: Mapping[str, Unit]) ->
     return Category(kind, code, name, name_en, limit, urgent, very_urgent, emergency, department)
 
 
-def _limit(row: _Record, key: str) -> Limit | None:
+def _limit(row: Record, key: str) -> Limit | None:
     """Parse "4 working_hours" or {value: 4, unit: working_hours}; None if absent."""
     raw = row.fields.get(key)
     if raw is None or raw == "":
@@ -532,7 +391,7 @@ def _limit(row: _Record, key: str) -> Limit | None:
     return Limit(value, LimitUnit(unit.strip()))
 
 
-def _check_shortening(row: _Record, limits: list[Limit | None]) -> None:
+def _check_shortening(row: Record, limits: list[Limit | None]) -> None:
     """More urgent limits may not be longer (compared only when counted alike)."""
     defined = [limit for limit in limits if limit is not None]
     for longer, shorter in zip(defined, defined[1:], strict=False):
@@ -540,7 +399,7 @@ def _check_shortening(row: _Record, limits: list[Limit | None]) -> None:
             row.fail(f"{row.subject}: a more urgent limit ({shorter}) exceeds {longer}")
 
 
-def _flag(row: _Record, key: str) -> bool:
+def _flag(row: Record, key: str) -> bool:
     raw = row.fields.get(key, False)
     if isinstance(raw, bool):
         return raw
@@ -557,14 +416,14 @@ def _load_areas(path: Path) -> tuple[dict[str, District], dict[str, int]]:
     """Districts with their streets, communities and grids; also each district's line."""
     districts: dict[str, District] = {}
     lines: dict[str, int] = {}
-    seen = _Seen()
-    for rec in _top_records(path, "districts"):
+    seen = Seen()
+    for rec in top_records(path, "districts"):
         district = _district(rec, seen)
         districts[district.code], lines[district.code] = district, rec.line
     return districts, lines
 
 
-def _area(rec: _Record, what: str, length: int, parent: str, seen: _Seen) -> tuple[str, str, str]:
+def _area(rec: Record, what: str, length: int, parent: str, seen: Seen) -> tuple[str, str, str]:
     """Code, name and English name of an area at any level, checked."""
     rec.subject = what
     code = _digits(rec, "code", what, length, parent)
@@ -574,27 +433,27 @@ def _area(rec: _Record, what: str, length: int, parent: str, seen: _Seen) -> tup
     return code, name, rec.text("name_en", name)
 
 
-def _district(rec: _Record, seen: _Seen) -> District:
+def _district(rec: Record, seen: Seen) -> District:
     rec.only({"code", "name", "name_en", "streets"})
     code, name, name_en = _area(rec, "district", 6, "", seen)
     streets = tuple(_street(child, code, seen) for child in rec.children("streets"))
     return District(code, name, name_en, streets)
 
 
-def _street(rec: _Record, district: str, seen: _Seen) -> Street:
+def _street(rec: Record, district: str, seen: Seen) -> Street:
     rec.only({"code", "name", "name_en", "communities"})
     code, name, name_en = _area(rec, "street", 9, district, seen)
     communities = tuple(_community(child, code, seen) for child in rec.children("communities"))
     return Street(code, name, name_en, communities)
 
 
-def _community(rec: _Record, street: str, seen: _Seen) -> Community:
+def _community(rec: Record, street: str, seen: Seen) -> Community:
     rec.only({"code", "name", "name_en", "grids"})
     code, name, name_en = _area(rec, "community", 12, street, seen)
     return Community(code, name, name_en, _grids(rec, code, seen))
 
 
-def _grids(rec: _Record, community: str, seen: _Seen) -> tuple[str, ...]:
+def _grids(rec: Record, community: str, seen: Seen) -> tuple[str, ...]:
     """The 15-digit grid codes of a community: its code plus a 3-digit serial."""
     raw = rec.fields.get("grids")
     if not isinstance(raw, list):
@@ -616,7 +475,7 @@ def _load_outlines(
     path: Path, districts: Mapping[str, District], lines: Mapping[str, int], bbox: tuple
 ) -> dict:
     """The district outlines as a FeatureCollection, names taken from areas.yaml."""
-    text = _read_text(path)
+    text = read_text(path)
     outlines: dict[str, dict] = {}
     for feature in _features(path.name, text):
         code = _outline(path.name, text, feature, districts, bbox)
