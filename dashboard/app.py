@@ -22,6 +22,7 @@ from dashboard.city import city_rules
 from dashboard.db import init_db, make_engine
 from dashboard.settings import Settings
 from dashboard.store import Store
+from dashboard.walls import Walls, load_walls
 from streams.names import SOCKETIO_CHANNEL
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ class App:
     catalogue: Catalogue
     store: Store
     accounts: Accounts
+    walls: Walls
 
     @property
     def timezone(self) -> str:
@@ -86,6 +88,7 @@ def create_app(
         catalogue=rules.catalogue,
         store=Store(engine, rules),
         accounts=Accounts(sessionmaker(engine, expire_on_commit=False)),
+        walls=load_walls(settings.walls_file or None),
     )
     _register(app)
     return app

@@ -158,6 +158,18 @@ def tokens_revoke(name: str, **values: Any) -> None:
     click.echo(f"revoked {_accounts(to_settings(values)).revoke(name)} token(s) of {name}")
 
 
+@main.command()
+@settings_options
+def walls(**values: Any) -> None:
+    """List the configured screens and what each shows."""
+    from dashboard.walls import load_walls
+
+    settings = to_settings(values)
+    for screen in load_walls(settings.walls_file or None).screens.values():
+        views = ", ".join(f"{s.view.value} {s.seconds:g}s" for s in screen.views)
+        click.echo(f"{screen.id}\t{views}\t(commandhall tokens create {screen.id})")
+
+
 @main.group()
 def users() -> None:
     """People who sign in."""

@@ -46,7 +46,10 @@ def register(app: App) -> None:
             if token is None:
                 return page("Display token not valid", "该显示令牌无效或已被吊销。", 403)
             session["display_token"] = token.id
+            session["screen"] = token.name  # a token is named after its screen
         if viewer(app) is not None:
+            if path.startswith("/wall") and request.args.get("screen") and session.get("user_id"):
+                session["screen"] = request.args["screen"]  # a signed-in user picks one
             return None
         if path.startswith(("/wall", "/api/", "/socket.io")):
             return page("Not allowed", "需要有效的显示令牌或登录。", 401)

@@ -46,6 +46,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("port", 8050, "Port the web server listens on"),
     Setting("city_dir", "", "Folder of the city's catalogue; empty uses the built-in Zhuhai"),
     Setting("tile_url", "", "Intranet XYZ tile URL for the map; empty draws district outlines"),
+    Setting("walls_file", "", "YAML file of walls and their screens; empty uses the example"),
     Setting("language", "zh", "Language of labels on screens: zh or en"),
     Setting("batch_size", 500, "Stream entries the ingest worker applies per transaction"),
 )
@@ -66,6 +67,7 @@ class Settings:
     port: int = 8050
     city_dir: str = ""
     tile_url: str = ""
+    walls_file: str = ""
     language: str = "zh"
     batch_size: int = 500
 

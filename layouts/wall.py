@@ -11,10 +11,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from dash import ClientsideFunction, Dash, Input, Output, dcc, html
+from flask import has_request_context, session
 
 from dashboard import kpis
 from dashboard.app import App
 from dashboard.snapshot import epoch_ms, open_cases
+from dashboard.walls import Screen
 from layouts import ASSETS, BUILD
 from layouts.components.citymap import city_map
 from layouts.i18n import labels
@@ -70,9 +72,20 @@ def meta(app: App) -> dict[str, Any]:
     }
 
 
+def wall_map(app: App, screen: Screen) -> Any:
+    """The city map, fitted to the part of the city this screen shows."""
+    built = city_map(app.catalogue, app.settings.tile_url, "wall-map")
+    if screen.bounds is not None:
+        west, south, east, north = screen.bounds
+        built.bounds = [[south, west], [north, east]]
+    return built
+
+
 def layout(app: App) -> html.Div:
     """The wall page: header, KPI strip, map and boards, and the data stores."""
     text = labels(app.settings.language)
+    # Dash also calls this once at start-up, outside any request, to validate it.
+    screen = app.walls.screen(session.get("screen") if has_request_context() else None)
     return html.Div(
         [
             header(text),
@@ -80,20 +93,29 @@ def layout(app: App) -> html.Div:
             html.Div(
                 [
                     html.Div(
-                        city_map(app.catalogue, app.settings.tile_url, "wall-map"),
+                        wall_map(app, screen),
                         className="map-panel",
                     ),
                     html.Div(id="wall-boards", className="boards"),
                 ],
                 className="wall-body",
             ),
-            dcc.Store(id="wall-snapshot", data={**snapshot(app), "meta": meta(app)}),
+            dcc.Store(
+                id="wall-snapshot",
+                data={**snapshot(app), "meta": {**meta(app), "screen": screen.as_dict()}},
+            ),
             dcc.Store(id="wall-live"),
             dcc.Store(id="wall-tick"),
         ],
         className="wall",
+        **screen_attributes(screen),
         lang="en" if app.settings.language == "en" else "zh",
     )
+
+
+def screen_attributes(screen: Screen) -> Any:
+    """data-* attributes naming the screen and the view it starts with."""
+    return {"data-view": screen.views[0].view.value, "data-screen": screen.id}
 
 
 def header(text: dict[str, str]) -> html.Div:

@@ -23,9 +23,10 @@ from streams.producer import Producer
 class Hall:
     """The web server and ingest worker as child processes."""
 
-    def __init__(self, folder: Path, redis_url: str) -> None:
+    def __init__(self, folder: Path, redis_url: str, walls_file: str = "") -> None:
         self.settings = Settings(
             data_dir=str(folder),
+            walls_file=walls_file,
             redis_url=redis_url,
             stream_key=f"test:{uuid.uuid4().hex[:12]}:cases",
             port=free_port(),

@@ -7,6 +7,7 @@
   // ({added, updated, removed}: arrays of case ids; full: the whole set was replaced).
   var wall = (ch.wall = {
     cases: new Map(), kpis: null, meta: null, loaded: false, changes: freshChanges(true),
+    page: 0, pages: 1, rotations: 0,
   });
 
   function freshChanges(full) { return { full: full, added: [], updated: [], removed: [] }; }
@@ -124,19 +125,68 @@
     ];
   }
 
+  /* When more boards than fit, page through them, worst first on page one. */
+  function capacity(container) {
+    var style = window.getComputedStyle(container);
+    var cols = style.gridTemplateColumns.split(" ").filter(Boolean).length || 1;
+    var rowHeight = parseFloat(style.gridAutoRows) || container.clientHeight;
+    var gap = parseFloat(style.rowGap) || 0;
+    return cols * Math.max(1, Math.floor((container.clientHeight + gap) / (rowHeight + gap)));
+  }
+
+  function paged(groups, at) {
+    var container = document.getElementById("wall-boards");
+    var per = container && container.clientHeight ? capacity(container) : groups.length;
+    wall.pages = Math.max(1, Math.ceil(groups.length / per));
+    if (wall.page >= wall.pages) { wall.page = 0; }
+    var shown = groups.slice(wall.page * per, (wall.page + 1) * per).map(function (g) {
+      return board(g, at);
+    });
+    if (wall.pages > 1) {
+      shown.push(h("Div", {
+        className: "pager", "data-page": wall.page + 1, "data-pages": wall.pages,
+      }, (wall.page + 1) + " / " + wall.pages));
+    }
+    return shown;
+  }
+
+  /* A screen's views (overview, map, boards…) take turns when there are several. */
+  function showView(name) {
+    var root = document.querySelector(".wall");
+    if (!root || root.getAttribute("data-view") === name) { return; }
+    root.setAttribute("data-view", name);
+    window.dispatchEvent(new Event("resize"));  // Leaflet re-measures its container
+    window.dash_clientside.set_props("wall-tick", { data: Date.now() });
+  }
+
+  function rotate(screen) {
+    var views = (screen && screen.views) || [];
+    if (views.length < 2) { return; }
+    var index = 0;
+    function next() {
+      index = (index + 1) % views.length;
+      wall.rotations += 1;
+      showView(views[index].view);
+      setTimeout(next, views[index].seconds * 1000);
+    }
+    setTimeout(next, views[0].seconds * 1000);
+  }
+
   function render(snapshot, pushed) {
     var ctx = window.dash_clientside.callback_context;
     var fired = (ctx.triggered || []).map(function (t) { return t.prop_id; });
     if (!wall.loaded && snapshot) {
       load(snapshot);
       wall.loaded = true;
+      rotate(wall.meta.screen);
+      setTimeout(turnPages, ((wall.meta.screen || {}).page_seconds || 15) * 1000);
       if (ch.live) { ch.live.start(snapshot.build); }
     } else if (fired.indexOf("wall-live.data") >= 0 && pushed) {
       apply(pushed);
     }
     var at = now();
     var groups = byDepartment(at);
-    var boards = groups.length ? groups.map(function (g) { return board(g, at); })
+    var boards = groups.length ? paged(groups, at)
       : [h("Div", { className: "no-cases" }, wall.meta.labels.no_cases)];
     var mapData = ch.map.render(wall.cases, at, wall.changes);
     wall.changes = freshChanges(false);
@@ -169,6 +219,13 @@
     if (clock) { clock.textContent = new Date(at).toLocaleTimeString("zh-CN", { hour12: false }); }
   }
   setInterval(tick, 1000);
+  function turnPages() {
+    if (wall.pages > 1) {
+      wall.page = (wall.page + 1) % wall.pages;
+      window.dash_clientside.set_props("wall-tick", { data: Date.now() });
+    }
+    setTimeout(turnPages, ((wall.meta.screen || {}).page_seconds || 15) * 1000);
+  }
   // Lights and board order change with time alone: redraw every 10 s.
   setInterval(function () {
     if (wall.loaded) { window.dash_clientside.set_props("wall-tick", { data: Date.now() }); }
