@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 import redis
 from sqlalchemy.exc import SQLAlchemyError
 
-from dashboard import kpis
+from dashboard import emergency, kpis
 from dashboard.live import Pusher
 from dashboard.models import Case
 from dashboard.snapshot import epoch_ms
@@ -57,6 +57,7 @@ class Ingest:
             claim_idle_ms=claim_idle_ms,
         )
         self._changed: dict[str, Case] = {}
+        self._emergency_changed = False
         self._last_push = 0.0
 
     def handle(self, items: Sequence[Item]) -> Handled:
@@ -68,6 +69,7 @@ class Ingest:
                 raise Outage(f"database unreachable: {error}") from error
             raise
         self._changed.update(result.cases)
+        self._emergency_changed = self._emergency_changed or result.emergency_changed
         log.debug(
             "Ingest %s: %d applied, %d duplicate, %d rejected",
             self.consumer.name,
@@ -81,6 +83,8 @@ class Ingest:
         """Push gathered changes if the coalescing window has passed."""
         if self.pusher is None:
             return
+        if self._emergency_changed:
+            self.push_emergency()
         if not self._changed:
             self._heartbeat()
             return
@@ -92,6 +96,16 @@ class Ingest:
         self.pusher.cases(self._changed.values(), strip, epoch_ms(now) or 0)
         self._changed.clear()
         self._last_push = time.monotonic()
+
+    def push_emergency(self) -> None:
+        """Tell every screen the emergency state at once: it is never coalesced."""
+        assert self.pusher is not None
+        now = datetime.now(UTC)
+        with self.store.sessions() as session:
+            current = emergency.state(session)
+        self.pusher.emit(Push.EMERGENCY, {"emergency": current, "now": epoch_ms(now)})
+        self._emergency_changed = False
+        log.info("Ingest %s: emergency now %s", self.consumer.name, current)
 
     def _heartbeat(self) -> None:
         # A quiet night must not look like a dead pipeline: screens judge the age of

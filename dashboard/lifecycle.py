@@ -8,16 +8,17 @@ names an impossible transition raises `TransitionError` with a precise reason.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from dashboard import deadlines
 from dashboard.catalogue import Catalogue, Category
 from dashboard.deadlines import Clock
+from dashboard.emergency import Policy, Timeline
 from dashboard.limits import Limit, LimitUnit
 from dashboard.models import Case
 from dashboard.workcal import WorkingCalendar
-from streams.names import CaseState, EventType, Source, Urgency
+from streams.names import CaseState, EventType, SignalLevel, Source, Urgency
 from streams.schema import Event
 
 S = CaseState
@@ -36,6 +37,7 @@ class Rules:
     warn_ratio: float = 0.8
     # A city setting: by default rework (返工) keeps the original deadline.
     rework_restarts_clock: bool = False
+    policy: Policy = field(default_factory=Policy)
 
     def category(self, case: Case) -> Category:
         """The catalogue entry of a case; reports of unknown categories never get in."""
@@ -65,8 +67,14 @@ ALLOWED: dict[EventType, frozenset[CaseState]] = {
 }
 
 
-def apply(case: Case | None, event: Event, rules: Rules) -> Case:
-    """Fold one case event into the case (creating it on report) and return it."""
+def apply(
+    case: Case | None, event: Event, rules: Rules, emergency: SignalLevel | None = None
+) -> Case:
+    """Fold one case event into the case (creating it on report) and return it.
+
+    `emergency` is the signal level in force at the event's time, if any: it decides
+    the handling limit of a dispatch.
+    """
     if event.type is EventType.REPORTED:
         if case is not None:
             raise TransitionError(f"case {event.case_id} was already reported")
@@ -81,16 +89,22 @@ def apply(case: Case | None, event: Event, rules: Rules) -> Case:
             f"{event.type.value} is impossible for case {case.case_id} in state "
             f"{state.value} (allowed from: {need})"
         )
-    HANDLERS[event.type](case, event, rules)
+    if event.type is EventType.DISPATCHED:
+        _dispatched(case, event, rules, emergency)
+    else:
+        HANDLERS[event.type](case, event, rules)
     case.updated_at = event.at
     return case
 
 
-def rebuild(events: Iterable[Event], rules: Rules) -> Case | None:
-    """A case's current state derived again from its history."""
+def rebuild(
+    events: Iterable[Event], rules: Rules, timeline: Timeline | None = None
+) -> Case | None:
+    """A case's current state derived again from its history (and the emergencies)."""
     case: Case | None = None
     for event in events:
-        case = apply(case, event, rules)
+        level = timeline.level_at(event.at) if timeline is not None else None
+        case = apply(case, event, rules, level)
     return case
 
 
@@ -118,7 +132,7 @@ def report(event: Event, rules: Rules) -> Case:
         reworks=0,
         urges=0,
         supervised=False,
-        emergency=False,
+        emergency=bool(data.get("emergency", False)),
     )
     for name in ("district", "street", "grid", "address", "description"):
         setattr(case, name, data.get(name))
@@ -140,12 +154,20 @@ def _voided(case: Case, event: Event, rules: Rules) -> None:
     case.state = S.VOIDED.value
 
 
-def _dispatched(case: Case, event: Event, rules: Rules) -> None:
+def _dispatched(case: Case, event: Event, rules: Rules, emergency: SignalLevel | None) -> None:
     department = event.data["department"]
     if department not in rules.catalogue.units:
         raise TransitionError(f"department {department!r} is not a responsible unit")
-    limit = rules.category(case).limit_for(Urgency(case.urgency))
-    clock = _clock_for(event, limit, rules)
+    category = rules.category(case)
+    limit = category.limit_for(Urgency(case.urgency))
+    flagged = case.emergency or bool(event.data.get("emergency", False))
+    if emergency is not None and (category.emergency or flagged):
+        # Emergency classes count natural time, capped by the level in force.
+        cap = rules.policy.cap(emergency)
+        limit = deadlines.emergency_limit(limit, cap, rules.calendar.hours_per_working_day)
+        flagged = True
+    clock = _clock_for(event, limit, rules)  # may refuse: change nothing before it
+    case.emergency = flagged
     case.state, case.department, case.dispatched_at = S.DISPATCHED.value, department, event.at
     case.limit_value, case.limit_unit = limit.value, limit.unit.value
     _set_clock(case, clock)
@@ -235,7 +257,6 @@ HANDLERS: dict[EventType, Handler] = {
     EventType.FILED: _filed,
     EventType.REJECTED: _rejected,
     EventType.VOIDED: _voided,
-    EventType.DISPATCHED: _dispatched,
     EventType.RETURNED: _returned,
     EventType.EXTENDED: _extended,
     EventType.SUSPENDED: _suspended,

@@ -11,16 +11,19 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from dashboard import lifecycle
+from dashboard import emergency, lifecycle
+from dashboard.emergency import Timeline
 from dashboard.lifecycle import Rules, TransitionError
 from dashboard.models import Case, EventRow
 from streams.consumer import Item, Rejection
+from streams.names import CaseState
+from streams.schema import Event
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +36,7 @@ class BatchResult:
     duplicates: list[Item] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
     cases: dict[str, Case] = field(default_factory=dict)
+    emergency_changed: bool = False
 
     def merge(self, other: BatchResult) -> None:
         """Add another result's outcome to this one."""
@@ -40,6 +44,18 @@ class BatchResult:
         self.duplicates += other.duplicates
         self.rejected += other.rejected
         self.cases.update(other.cases)
+        self.emergency_changed = self.emergency_changed or other.emergency_changed
+
+
+@dataclass
+class _Batch:
+    """What one transaction works on."""
+
+    session: Session
+    seen: set[str]
+    cases: dict[str, Case]
+    timeline: Timeline
+    result: BatchResult = field(default_factory=BatchResult)
 
 
 def is_outage(error: BaseException) -> bool:
@@ -76,37 +92,49 @@ class Store:
 
     def _apply_together(self, items: Sequence[Item]) -> BatchResult:
         with self.sessions.begin() as session:
-            result = BatchResult()
-            seen = self._seen(session, items)
-            cases = self._cases(session, items)
+            batch = _Batch(
+                session=session,
+                seen=self._seen(session, items),
+                cases=self._cases(session, items),
+                timeline=Timeline.load(session, since=min(i.event.at for i in items)),
+            )
             for item in items:
-                self._apply_one(session, item, seen, cases, result)
-            return result
+                self._apply_one(batch, item)
+            return batch.result
 
-    def _apply_one(
-        self,
-        session: Session,
-        item: Item,
-        seen: set[str],
-        cases: dict[str, Case],
-        result: BatchResult,
-    ) -> None:
+    def _apply_one(self, batch: _Batch, item: Item) -> None:
         event = item.event
-        if event.event_id in seen:
-            result.duplicates.append(item)
+        if event.event_id in batch.seen:
+            batch.result.duplicates.append(item)
             return
         try:
-            if event.case_id is not None:
-                case = lifecycle.apply(cases.get(event.case_id), event, self.rules)
-                if event.case_id not in cases:
-                    session.add(case)
-                cases[event.case_id] = result.cases[event.case_id] = case
+            if event.case_id is None:
+                self._apply_emergency(batch, event)
+            else:
+                self._apply_case(batch, event)
         except TransitionError as error:
-            result.rejected.append(item.reject(f"workflow: {error}"))
+            batch.result.rejected.append(item.reject(f"workflow: {error}"))
             return
-        seen.add(event.event_id)
-        session.add(history_row(item))
-        result.applied.append(item)
+        batch.seen.add(event.event_id)
+        batch.session.add(history_row(item))
+        batch.result.applied.append(item)
+
+    def _apply_case(self, batch: _Batch, event: Event) -> None:
+        assert event.case_id is not None
+        level = batch.timeline.level_at(event.at)
+        case = lifecycle.apply(batch.cases.get(event.case_id), event, self.rules, level)
+        if event.case_id not in batch.cases:
+            batch.session.add(case)
+        batch.cases[event.case_id] = batch.result.cases[event.case_id] = case
+
+    def _apply_emergency(self, batch: _Batch, event: Event) -> None:
+        policy = self.rules.policy
+        if emergency.apply_event(batch.session, event, policy, batch.timeline):
+            batch.result.emergency_changed = True
+            active = batch.timeline.active
+            if active is not None and policy.tighten_open_cases:
+                tightened = tighten_open_cases(batch.session, self.rules, event.at, active.level)
+                batch.result.cases.update(tightened)
 
     @staticmethod
     def _seen(session: Session, items: Sequence[Item]) -> set[str]:
@@ -130,6 +158,26 @@ class Store:
         query = select(EventRow).where(EventRow.case_id == case_id).order_by(EventRow.id)
         with self.sessions() as session:
             return list(session.scalars(query))
+
+
+def tighten_open_cases(session: Session, rules: Rules, at: datetime, level: str) -> dict[str, Case]:
+    """Pull in the deadlines of open emergency-class cases to the emergency cap.
+
+    Only when the city's policy says so: by default cases dispatched before the switch
+    keep the deadline they were given.
+    """
+    cap = timedelta(hours=rules.policy.cap(level))
+    classes = {(c.kind.value, c.code) for c in rules.catalogue.categories.values() if c.emergency}
+    open_cases = session.scalars(
+        select(Case).where(Case.state == CaseState.DISPATCHED.value, Case.deadline > at + cap)
+    )
+    changed = {}
+    for case in open_cases:
+        if case.emergency or (case.kind, case.category) in classes:
+            case.deadline, case.warn_at = at + cap, at + cap * rules.warn_ratio
+            case.emergency, case.updated_at = True, at
+            changed[case.case_id] = case
+    return changed
 
 
 def history_row(item: Item) -> EventRow:

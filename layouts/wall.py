@@ -13,7 +13,7 @@ from typing import Any
 from dash import ClientsideFunction, Dash, Input, Output, dcc, html
 from flask import has_request_context, session
 
-from dashboard import kpis
+from dashboard import emergency, kpis
 from dashboard.app import App
 from dashboard.snapshot import epoch_ms, open_cases
 from dashboard.walls import Screen
@@ -54,7 +54,14 @@ def snapshot(app: App) -> dict[str, Any]:
     with app.store.sessions() as session:
         cases = open_cases(session)
         strip = kpis.strip(session, now, app.timezone).as_dict()
-    return {"now": epoch_ms(now), "build": BUILD, "cases": cases, "kpis": strip}
+        current = emergency.state(session)
+    return {
+        "now": epoch_ms(now),
+        "build": BUILD,
+        "cases": cases,
+        "kpis": strip,
+        "emergency": current,
+    }
 
 
 def meta(app: App) -> dict[str, Any]:

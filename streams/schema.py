@@ -124,6 +124,8 @@ _REPORT_OPTIONAL = {
     "street": _text(64),
     "address": _text(),
     "description": _text(),
+    # A commander or producer may flag any case as an emergency case.
+    "emergency": _boolean,
 }
 
 # Per type: (required fields, optional fields). Fields outside both are ignored so
@@ -132,7 +134,7 @@ FIELDS: dict[EventType, tuple[dict[str, Check], dict[str, Check]]] = {
     EventType.REPORTED: (_REPORT_REQUIRED, {**_REPORT_OPTIONAL, **_NOTE}),
     EventType.DISPATCHED: (
         {"department": _text(64)},
-        {"deadline": parse_time, **_NOTE},
+        {"deadline": parse_time, "emergency": _boolean, **_NOTE},
     ),
     EventType.EXTENDED: ({"hours": _number(0.01, 24 * 365)}, _NOTE),
     EventType.VERIFIED: ({"passed": _boolean}, _NOTE),
