@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from dashboard import emergency, kpis
 from dashboard.live import Pusher
 from dashboard.models import Case
+from dashboard.screenfigures import SlowFigures
 from dashboard.snapshot import epoch_ms
 from dashboard.store import Store, is_outage
 from streams.consumer import Consumer, Handled, Item, Outage
@@ -56,6 +57,7 @@ class Ingest:
             count=batch_size,
             claim_idle_ms=claim_idle_ms,
         )
+        self.slow = SlowFigures(timezone)
         self._changed: dict[str, Case] = {}
         self._emergency_changed = False
         self._last_push = 0.0
@@ -92,8 +94,12 @@ class Ingest:
             return
         now = datetime.now(UTC)
         with self.store.sessions() as session:
-            strip = kpis.strip(session, now, self.timezone).as_dict()
-        self.pusher.cases(self._changed.values(), strip, epoch_ms(now) or 0)
+            fresh = self.slow.refresh(session, now)
+            strip = kpis.strip(session, now, self.timezone, self.slow.month).as_dict()
+        if fresh:
+            strip["trend"] = self.slow.trend
+        units = self.slow.units if fresh else None
+        self.pusher.cases(self._changed.values(), strip, epoch_ms(now) or 0, units)
         self._changed.clear()
         self._last_push = time.monotonic()
 

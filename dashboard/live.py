@@ -32,7 +32,15 @@ class Pusher:
         """Send one event to all screens (or one room)."""
         self.manager.emit(event.value, data, namespace="/", room=room)
 
-    def cases(self, cases: Iterable[Case], kpis: dict[str, Any], server_ms: int) -> None:
-        """Push changed cases and the fresh KPI strip in one message."""
-        summaries = [case_summary(case) for case in cases]
-        self.emit(Push.CASES, {"cases": summaries, "kpis": kpis, "now": server_ms})
+    def cases(
+        self,
+        cases: Iterable[Case],
+        kpis: dict[str, Any],
+        server_ms: int,
+        units: dict[str, Any] | None = None,
+    ) -> None:
+        """Push changed cases, the KPI strip and (when refreshed) units' rates together."""
+        message = {"cases": [case_summary(case) for case in cases], "kpis": kpis, "now": server_ms}
+        if units is not None:
+            message["units"] = units
+        self.emit(Push.CASES, message)

@@ -21,6 +21,9 @@ LABELS: dict[str, dict[str, str]] = {
         "suspended": "挂账",
         "department": "责任单位",
         "time_left": "剩余时间",
+        "today_on_time": "今日按期",
+        "month_on_time": "本月按期",
+        "trend": "今日上报（每小时）",
     },
     "en": {
         "title": "City Management Command Centre",
@@ -40,6 +43,9 @@ LABELS: dict[str, dict[str, str]] = {
         "suspended": "Suspended",
         "department": "Department",
         "time_left": "Time left",
+        "today_on_time": "On time today",
+        "month_on_time": "this month",
+        "trend": "Reports per hour today",
     },
 }
 

@@ -15,6 +15,7 @@ from flask import has_request_context, session
 
 from dashboard import emergency, kpis
 from dashboard.app import App
+from dashboard.screenfigures import hourly_reports, unit_rates
 from dashboard.snapshot import epoch_ms, open_cases
 from dashboard.walls import Screen
 from layouts import ASSETS, BUILD
@@ -53,13 +54,18 @@ def snapshot(app: App) -> dict[str, Any]:
     now = datetime.now(UTC)
     with app.store.sessions() as session:
         cases = open_cases(session)
-        strip = kpis.strip(session, now, app.timezone).as_dict()
+        strip = {
+            **kpis.strip(session, now, app.timezone).as_dict(),
+            "trend": hourly_reports(session, now, app.timezone),
+        }
+        units = unit_rates(session, now, app.timezone)
         current = emergency.state(session)
     return {
         "now": epoch_ms(now),
         "build": BUILD,
         "cases": cases,
         "kpis": strip,
+        "units": units,
         "emergency": current,
     }
 

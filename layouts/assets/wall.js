@@ -7,7 +7,7 @@
   // ({added, updated, removed}: arrays of case ids; full: the whole set was replaced).
   var wall = (ch.wall = {
     cases: new Map(), kpis: null, meta: null, loaded: false, changes: freshChanges(true),
-    page: 0, pages: 1, rotations: 0,
+    page: 0, pages: 1, rotations: 0, units: {},
   });
 
   function freshChanges(full) { return { full: full, added: [], updated: [], removed: [] }; }
@@ -49,7 +49,12 @@
         changes.removed.push(c.id);
       }
     });
-    if (message.kpis) { wall.kpis = message.kpis; }
+    if (message.kpis) {
+      // The hourly trend comes only with the slower figures; keep it in between.
+      var trend = message.kpis.trend || (wall.kpis && wall.kpis.trend) || [];
+      wall.kpis = Object.assign({}, message.kpis, { trend: trend });
+    }
+    if (message.units) { wall.units = message.units; }
     if (ch.live) { ch.live.sync(message.now); }
   }
 
@@ -101,6 +106,10 @@
         h("Span", { className: "count count-yellow", title: t.yellow }, String(g.yellow)),
         h("Span", { className: "count count-red", title: t.red }, String(g.red)),
       ]),
+      h("Div", { className: "board-rates" }, [
+        h("Span", {}, t.today_on_time + " " + percent((wall.units[g.code] || {}).today)),
+        h("Span", {}, t.month_on_time + " " + percent((wall.units[g.code] || {}).month)),
+      ]),
       h("Div", { className: "board-cases" }, g.list.slice(0, BOARD_CASES).map(function (c) {
         return caseRow(c, at);
       })),
@@ -118,7 +127,17 @@
         h("Div", { className: "kpi-label" }, t[key]),
       ]);
     }
+    var trend = k.trend || [];
+    var top = Math.max.apply(null, [1].concat(trend));
+    var bars = trend.map(function (n, i) {
+      return h("Span", { className: "bar", title: i + ":00 " + n,
+        style: { height: Math.max(4, Math.round(100 * n / top)) + "%" } });
+    });
     return [
+      h("Div", { className: "kpi kpi-trend", "data-kpi": "trend" }, [
+        h("Div", { className: "sparkline" }, bars),
+        h("Div", { className: "kpi-label" }, t.trend),
+      ]),
       cell("reported", String(k.reported || 0)), cell("filed", String(k.filed || 0)),
       cell("dispatched", String(k.dispatched || 0)), cell("closed", String(k.closed || 0)),
       cell("closure_rate", percent(k.closure_rate)), cell("on_time_rate", percent(k.on_time_rate)),
