@@ -1,19 +1,60 @@
-"""JSON endpoints for screens and other systems."""
+"""JSON endpoints for screens and other systems.
+
+Periods are given as `?period=day|week|month|range&value=…` (value defaults to the
+current day, week or month): day 2026-03-31, week 2026-W14, month 2026-03, range
+2026-03-01/2026-03-15. A bad parameter answers 400 with the reason.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, cast
 
-from flask import abort, jsonify
+from flask import abort, jsonify, request
 
+from dashboard import kpis
 from dashboard.app import App
+from dashboard.kpis import GroupBy, Period
 from dashboard.snapshot import case_summary
 from dashboard.store import payload_of
+
+GROUPS = ("department", "district", "street")
+
+
+class BadRequest(ValueError):
+    """A request parameter that cannot be used; the message says why."""
+
+
+def period_of(app: App, now: datetime) -> Period:
+    """The period the request asks for (default: this month)."""
+    kind = request.args.get("period", "month")
+    value = request.args.get("value")
+    if value is None:
+        current = {"day": Period.day_of, "week": Period.week_of, "month": Period.month_of}
+        if kind not in current:
+            raise BadRequest("give value= for a range period")
+        return current[kind](now, app.timezone)
+    try:
+        return Period.parse(kind, value, app.timezone)
+    except ValueError as error:
+        raise BadRequest(str(error)) from None
+
+
+def group_of(allowed: tuple[str, ...], default: str | None) -> str | None:
+    """The grouping the request asks for."""
+    by = request.args.get("by", default)
+    if by is not None and by not in allowed:
+        raise BadRequest(f"by must be one of {', '.join(allowed)}")
+    return by
 
 
 def register(app: App) -> None:
     """Add the JSON endpoints."""
     server = app.server
+
+    @server.errorhandler(BadRequest)
+    def bad_request(error: BadRequest) -> Any:
+        return jsonify({"error": str(error)}), 400
 
     @server.get("/api/snapshot")
     def snapshot() -> Any:
@@ -38,3 +79,30 @@ def register(app: App) -> None:
             for row in app.store.history(case_id)
         ]
         return jsonify({**case_summary(found), "state": found.state, "history": history})
+
+    @server.get("/api/boards")
+    def boards() -> Any:
+        now = datetime.now(UTC)
+        with app.store.sessions() as session:
+            rows = kpis.board_counts(session, now)
+        return jsonify({"at": now.isoformat(), "boards": [row.as_dict() for row in rows]})
+
+    @server.get("/api/kpis")
+    def figures() -> Any:
+        now = datetime.now(UTC)
+        period, by = period_of(app, now), group_of(GROUPS, None)
+        with app.store.sessions() as session:
+            rows = kpis.figures(session, period, cast(GroupBy | None, by), now)
+        return jsonify(
+            {"period": period.as_dict(), "by": by, "figures": [row.as_dict() for row in rows]}
+        )
+
+    @server.get("/api/rankings")
+    def rankings() -> Any:
+        now = datetime.now(UTC)
+        period, by = period_of(app, now), group_of(GROUPS[:2], "department")
+        with app.store.sessions() as session:
+            rows = kpis.ranking(session, period, cast(Any, by), now)
+        return jsonify(
+            {"period": period.as_dict(), "by": by, "ranking": [row.as_dict() for row in rows]}
+        )

@@ -94,3 +94,51 @@ def test_case_endpoint_gives_state_and_history(client: FlaskClient, app: App) ->
     assert body["state"] == "filed"
     assert [h["type"] for h in body["history"]] == ["case.reported", "case.filed"]
     assert client.get("/api/cases/nope").status_code == 404
+
+
+def dispatch(app: App, case_id: str, department: str, deadline: str | None = None) -> None:
+    """Report, file and dispatch a case straight into the store."""
+    extra = {"deadline": deadline} if deadline else {}
+    events = [
+        new_event(
+            "case.reported",
+            case_id,
+            source="hotline",
+            kind="event",
+            category="0102",
+            lon=113.5,
+            lat=22.2,
+        ),
+        new_event("case.filed", case_id),
+        new_event("case.dispatched", case_id, department=department, **extra),
+    ]
+    app.store.apply_batch([Item(f"{i}-{case_id}", validate(e)) for i, e in enumerate(events)])
+
+
+def test_boards_endpoint_counts_open_cases_per_unit(client: FlaskClient, app: App) -> None:
+    """/api/boards gives each unit's open, yellow and red counts."""
+    dispatch(app, "B1", "sanitation")
+    dispatch(app, "B2", "sanitation")
+    dispatch(app, "B3", "gardens")
+    sign_in(client, app)
+    boards = {b["department"]: b for b in client.get("/api/boards").get_json()["boards"]}
+    assert boards["sanitation"]["open"] == 2 and boards["gardens"]["open"] == 1
+
+
+def test_kpis_and_rankings_take_a_period(client: FlaskClient, app: App) -> None:
+    """/api/kpis and /api/rankings answer for the period and grouping asked."""
+    dispatch(app, "B1", "sanitation")
+    sign_in(client, app)
+    body = client.get("/api/kpis?period=month&by=department").get_json()
+    assert body["by"] == "department" and body["figures"][0]["code"] == "sanitation"
+    assert body["figures"][0]["dispatched"] == 1
+    ranking = client.get("/api/rankings?period=month&value=2026-01&by=district").get_json()
+    assert ranking["period"]["start"].startswith("2026-01-01") and ranking["ranking"] == []
+
+
+def test_bad_period_is_refused_with_the_reason(client: FlaskClient, app: App) -> None:
+    """A period that cannot be read answers 400 saying why."""
+    sign_in(client, app)
+    response = client.get("/api/kpis?period=month&value=2026-13")
+    assert response.status_code == 400 and "bad month period" in response.get_json()["error"]
+    assert client.get("/api/rankings?by=street").status_code == 400
