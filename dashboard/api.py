@@ -10,13 +10,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from flask import abort, jsonify, request
+from flask import abort, jsonify, request, session
 
-from dashboard import kpis
+from dashboard import emergency, kpis
 from dashboard.app import App
 from dashboard.kpis import GroupBy, Period
 from dashboard.snapshot import case_summary
 from dashboard.store import payload_of
+from dashboard.switch import NotAllowed, SwitchRefused, switch
+from layouts import BUILD
 
 GROUPS = ("department", "district", "street")
 
@@ -79,6 +81,31 @@ def register(app: App) -> None:
             for row in app.store.history(case_id)
         ]
         return jsonify({**case_summary(found), "state": found.state, "history": history})
+
+    @server.get("/api/emergency")
+    def current_emergency() -> Any:
+        with app.store.sessions() as session:
+            current = emergency.state(session)
+        return jsonify({"emergency": current, "build": BUILD})
+
+    @server.post("/api/emergency")
+    def switch_emergency() -> Any:
+        body = request.get_json(silent=True) or {}
+        user = {"role": session.get("role"), "username": session.get("username")}
+        try:
+            event = switch(
+                app,
+                user,
+                str(body.get("action", "")),
+                str(body.get("reason", "")),
+                body.get("hazard"),
+                body.get("level"),
+            )
+        except NotAllowed as error:
+            return jsonify({"error": str(error)}), 403
+        except SwitchRefused as error:
+            return jsonify({"error": str(error)}), 400
+        return jsonify({"published": event}), 202
 
     @server.get("/api/boards")
     def boards() -> Any:

@@ -97,10 +97,12 @@ def create_app(
 def _register(app: App) -> None:
     # Imported here: the views need the App, and the App module stays importable alone.
     from dashboard import api, guard, health, push
-    from layouts import wall
+    from layouts import desk, tablet, wall
 
     guard.register(app)
     health.register(app)
     api.register(app)
     push.register(app)
     wall.register(app)
+    desk.register(app)
+    tablet.register(app)

@@ -140,7 +140,8 @@ def _raised(session: Session, event: Event, policy: Policy, timeline: Timeline) 
     hazard, level = str(event.data["hazard"]), SignalLevel(event.data["level"])
     actor = event.data.get("by")
     active = timeline.active
-    if active is None and not policy.raises(hazard, level):
+    forced = bool(event.data.get("force", False))
+    if active is None and not (forced or policy.raises(hazard, level)):
         audit(session, event.at, actor, "emergency.signal", hazard=hazard, level=level.value)
         return False
     if active is None:

@@ -76,7 +76,11 @@ def register(app: App) -> None:
 
     @server.route("/")
     def home() -> Any:
-        return page("command hall", '<a href="/wall/">大屏 / Wall</a>', 200, raw=True)
+        links = (
+            '<p><a href="/wall/">大屏 / Wall</a></p><p><a href="/desk/">值班指挥台 / Desk</a></p>'
+            '<p><a href="/tablet/">城市运行概况 / Tablet</a></p><p><a href="/logout">退出</a></p>'
+        )
+        return page("command hall", links, 200, raw=True)
 
 
 def page(title: str, body: str, status: int, raw: bool = False) -> Response:

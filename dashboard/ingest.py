@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import redis
 from sqlalchemy.exc import SQLAlchemyError
@@ -19,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from dashboard import emergency, kpis
 from dashboard.live import Pusher
 from dashboard.models import Case
-from dashboard.screenfigures import SlowFigures
+from dashboard.screenfigures import SlowFigures, emergency_figures
 from dashboard.snapshot import epoch_ms
 from dashboard.store import Store, is_outage
 from streams.consumer import Consumer, Handled, Item, Outage
@@ -59,7 +60,8 @@ class Ingest:
         )
         self.slow = SlowFigures(timezone)
         self._changed: dict[str, Case] = {}
-        self._emergency_changed = False
+        self._emergency_changed = True  # screens learn the state the worker starts in
+        self._emergency: dict[str, Any] | None = None
         self._last_push = 0.0
 
     def handle(self, items: Sequence[Item]) -> Handled:
@@ -96,6 +98,9 @@ class Ingest:
         with self.store.sessions() as session:
             fresh = self.slow.refresh(session, now)
             strip = kpis.strip(session, now, self.timezone, self.slow.month).as_dict()
+            if self._emergency is not None:
+                raised = self._emergency["raised_at"]
+                strip["emergency"] = emergency_figures(session, raised, now)
         if fresh:
             strip["trend"] = self.slow.trend
         units = self.slow.units if fresh else None
@@ -108,7 +113,7 @@ class Ingest:
         assert self.pusher is not None
         now = datetime.now(UTC)
         with self.store.sessions() as session:
-            current = emergency.state(session)
+            current = self._emergency = emergency.state(session)
         self.pusher.emit(Push.EMERGENCY, {"emergency": current, "now": epoch_ms(now)})
         self._emergency_changed = False
         log.info("Ingest %s: emergency now %s", self.consumer.name, current)

@@ -45,6 +45,36 @@ def hourly_reports(session: Session, now: datetime, tz: str) -> list[int]:
     return [int(n) for n in row]
 
 
+def emergency_figures(session: Session, raised_ms: int, now: datetime) -> dict[str, Any]:
+    """The emergency board's figures: inspector reports per hour, on-time rate.
+
+    Hours count back from now (at most 12, none before the raise); the on-time rate is
+    closed on time / (closed + open overdue) among emergency cases since the raise.
+    """
+    raised = datetime.fromtimestamp(raised_ms / 1000, tz=now.tzinfo)
+    hours = max(1, min(12, int((now - raised).total_seconds() // 3600) + 1))
+    edges = [now - timedelta(hours=h) for h in range(hours, -1, -1)]
+    inspector = Case.source == "inspector"
+    per_hour = [
+        func.count(case((and_(inspector, Case.reported_at >= a, Case.reported_at < b), 1)))
+        for a, b in zip(edges, edges[1:], strict=False)
+    ]
+    ours = and_(Case.emergency.is_(True), Case.dispatched_at >= raised)
+    closed = func.count(case((and_(ours, Case.closed_at.is_not(None)), 1)))
+    on_time = func.count(case((and_(ours, Case.closed_on_time.is_(True)), 1)))
+    late_open = func.count(case((and_(ours, Case.closed_at.is_(None), Case.deadline <= now), 1)))
+    row = session.execute(
+        select(*per_hour, closed, on_time, late_open).where(
+            Case.updated_at >= min(raised, edges[0])
+        )
+    ).one()
+    done, good, late = row[-3], row[-2], row[-1]
+    return {
+        "reports_per_hour": [int(n) for n in row[:-3]],
+        "on_time_rate": good / (done + late) if done + late else None,
+    }
+
+
 class SlowFigures:
     """The month's rates and the units' rates, refreshed at most every `every` s."""
 

@@ -8,7 +8,7 @@ rotates through them. Screens nobody configured show the overview.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
@@ -45,6 +45,8 @@ class Screen:
     views: tuple[Shown, ...] = (Shown(View.OVERVIEW, DEFAULT_SECONDS),)
     bounds: tuple[float, float, float, float] | None = None  # min_lon, min_lat, max_lon, max_lat
     page_seconds: float = 15.0  # how long a page of boards stays when not all fit
+    # What the screen shows while emergency mode is in force.
+    emergency_views: tuple[Shown, ...] = (Shown(View.EMERGENCY, DEFAULT_SECONDS),)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form for the screen's page."""
@@ -53,6 +55,9 @@ class Screen:
             "views": [{"view": s.view.value, "seconds": s.seconds} for s in self.views],
             "bounds": self.bounds,
             "page_seconds": self.page_seconds,
+            "emergency_views": [
+                {"view": s.view.value, "seconds": s.seconds} for s in self.emergency_views
+            ],
         }
 
 
@@ -85,14 +90,21 @@ def load_walls(path: Path | str | None = None) -> Walls:
 
 
 def _screen(rec: Record, wall: str) -> Screen:
-    rec.only({"name", "views", "seconds", "bounds", "page_seconds"})
+    rec.only({"name", "views", "seconds", "bounds", "page_seconds", "emergency_views"})
     seconds = _seconds(rec, rec.fields.get("seconds", DEFAULT_SECONDS), "seconds")
-    views = rec.fields.get("views")
-    if not isinstance(views, list) or not views:
-        rec.fail(f"{rec.subject} needs a non-empty list under 'views'", "views")
-    shown = tuple(_shown(rec, item, seconds) for item in views)
+    shown = _views(rec, "views", seconds)
     page = _seconds(rec, rec.fields.get("page_seconds", 15.0), "page_seconds")
-    return Screen(f"{wall}/{rec.text('name')}", shown, _bounds(rec), page)
+    screen = Screen(f"{wall}/{rec.text('name')}", shown, _bounds(rec), page)
+    if "emergency_views" in rec.fields:
+        screen = replace(screen, emergency_views=_views(rec, "emergency_views", seconds))
+    return screen
+
+
+def _views(rec: Record, key: str, seconds: float) -> tuple[Shown, ...]:
+    views = rec.fields.get(key)
+    if not isinstance(views, list) or not views:
+        rec.fail(f"{rec.subject} needs a non-empty list under '{key}'", key)
+    return tuple(_shown(rec, item, seconds) for item in views)
 
 
 def _shown(rec: Record, item: Any, seconds: float) -> Shown:

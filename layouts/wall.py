@@ -15,27 +15,18 @@ from flask import has_request_context, session
 
 from dashboard import emergency, kpis
 from dashboard.app import App
-from dashboard.screenfigures import hourly_reports, unit_rates
+from dashboard.screenfigures import emergency_figures, hourly_reports, unit_rates
 from dashboard.snapshot import epoch_ms, open_cases
 from dashboard.walls import Screen
-from layouts import ASSETS, BUILD
+from layouts import BUILD
 from layouts.components.citymap import city_map
+from layouts.components.views import data, view_app
 from layouts.i18n import labels
-
-PREFIX = "/wall/"
 
 
 def register(app: App) -> Dash:
     """Mount the wall's Dash app on the server."""
-    wall = Dash(
-        "wall",
-        server=app.server,  # type: ignore[arg-type]  # Dash's stubs omit Flask
-        url_base_pathname=PREFIX,
-        assets_folder=str(ASSETS),
-        serve_locally=True,
-        update_title=None,  # type: ignore[arg-type]  # None turns the title flicker off
-        title=labels(app.settings.language)["title"],
-    )
+    wall = view_app(app, "wall", labels(app.settings.language)["title"])
     wall.layout = lambda: layout(app)
     wall.clientside_callback(
         ClientsideFunction(namespace="wall", function_name="render"),
@@ -60,6 +51,8 @@ def snapshot(app: App) -> dict[str, Any]:
         }
         units = unit_rates(session, now, app.timezone)
         current = emergency.state(session)
+        if current is not None:
+            strip["emergency"] = emergency_figures(session, current["raised_at"], now)
     return {
         "now": epoch_ms(now),
         "build": BUILD,
@@ -128,7 +121,7 @@ def layout(app: App) -> html.Div:
 
 def screen_attributes(screen: Screen) -> Any:
     """data-* attributes naming the screen and the view it starts with."""
-    return {"data-view": screen.views[0].view.value, "data-screen": screen.id}
+    return data(view=screen.views[0].view.value, screen=screen.id)
 
 
 def header(text: dict[str, str]) -> html.Div:

@@ -142,7 +142,8 @@ FIELDS: dict[EventType, tuple[dict[str, Check], dict[str, Check]]] = {
     EventType.SUPERVISED: ({"by": _text(128)}, {"note": _text()}),
     EventType.EMERGENCY_RAISED: (
         {"hazard": _text(32), "level": _choice(SignalLevel)},
-        _NOTE,
+        # force: a commander's decision, whatever the policy's threshold says.
+        {"force": _boolean, **_NOTE},
     ),
 }
 for _plain in (

@@ -36,6 +36,11 @@ class Hall:
         engine = make_engine(self.settings.resolved_database_url)
         self.accounts = Accounts(sessionmaker(engine, expire_on_commit=False))
         self.producer = Producer(redis.Redis.from_url(redis_url), self.settings.stream_key)
+        self.children: list = []
+        self.start_all()
+
+    def start_all(self) -> None:
+        """Start ingest and web, and wait until the web answers."""
         self.children = [
             demo.spawn(self.settings, "ingest"),
             demo.spawn(self.settings, "serve"),

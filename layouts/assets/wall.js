@@ -66,10 +66,10 @@
   }
   wall.load = load;
 
-  function byDepartment(at) {
+  function byDepartment(at, emergencyOnly) {
     var groups = {};
     wall.cases.forEach(function (c) {
-      if (!c.dep) { return; }
+      if (!c.dep || (emergencyOnly && !c.em)) { return; }
       var g = (groups[c.dep] = groups[c.dep] || { code: c.dep, open: 0, yellow: 0, red: 0, list: [] });
       var l = light(c, at);
       g.open += 1;
@@ -144,6 +144,39 @@
     ];
   }
 
+  /* The emergency board's strip: open and overdue emergency cases (counted here, so
+   * they turn with time), inspector reports per hour and the on-time rate. */
+  function emergencyStrip(at) {
+    var t = wall.meta.labels;
+    var figures = (wall.kpis && wall.kpis.emergency) || {};
+    var open = 0;
+    var overdue = 0;
+    wall.cases.forEach(function (c) {
+      if (!c.em) { return; }
+      open += 1;
+      if (light(c, at) === "red") { overdue += 1; }
+    });
+    var hours = figures.reports_per_hour || [];
+    var top = Math.max.apply(null, [1].concat(hours));
+    function cell(key, value) {
+      return h("Div", { className: "kpi kpi-emergency", "data-kpi": key }, [
+        h("Div", { className: "kpi-value" }, value),
+        h("Div", { className: "kpi-label" }, t[key]),
+      ]);
+    }
+    return [
+      h("Div", { className: "kpi kpi-trend kpi-emergency", "data-kpi": "em_reports" }, [
+        h("Div", { className: "sparkline" }, hours.map(function (n) {
+          return h("Span", { className: "bar", style: { height: Math.max(4, Math.round(100 * n / top)) + "%" } });
+        })),
+        h("Div", { className: "kpi-label" }, t.em_reports + " " + (hours[hours.length - 1] || 0)),
+      ]),
+      cell("em_open", String(open)),
+      cell("em_overdue", String(overdue)),
+      cell("em_on_time", percent(figures.on_time_rate)),
+    ];
+  }
+
   /* When more boards than fit, page through them, worst first on page one. */
   function capacity(container) {
     var style = window.getComputedStyle(container);
@@ -178,17 +211,31 @@
     window.dash_clientside.set_props("wall-tick", { data: Date.now() });
   }
 
-  function rotate(screen) {
-    var views = (screen && screen.views) || [];
-    if (views.length < 2) { return; }
+  // In emergency mode a screen shows its emergency arrangement instead.
+  function currentViews() {
+    var screen = wall.meta.screen || {};
+    var views = wall.emergency ? screen.emergency_views : screen.views;
+    return views && views.length ? views : [{ view: "overview", seconds: 60 }];
+  }
+
+  var rotation = null;
+  function rotate() {
+    clearTimeout(rotation);
+    var views = currentViews();
     var index = 0;
+    showView(views[0].view);
     function next() {
       index = (index + 1) % views.length;
       wall.rotations += 1;
       showView(views[index].view);
-      setTimeout(next, views[index].seconds * 1000);
+      rotation = setTimeout(next, views[index].seconds * 1000);
     }
-    setTimeout(next, views[0].seconds * 1000);
+    if (views.length > 1) { rotation = setTimeout(next, views[0].seconds * 1000); }
+  }
+
+  function view() {
+    var root = document.querySelector(".wall");
+    return root ? root.getAttribute("data-view") : "overview";
   }
 
   function render(snapshot, pushed) {
@@ -197,24 +244,33 @@
     if (!wall.loaded && snapshot) {
       load(snapshot);
       wall.loaded = true;
-      rotate(wall.meta.screen);
+      wall.emergency = snapshot.emergency || null;
+      rotate();
       setTimeout(turnPages, ((wall.meta.screen || {}).page_seconds || 15) * 1000);
       if (ch.live) { ch.live.start(snapshot.build); }
     } else if (fired.indexOf("wall-live.data") >= 0 && pushed) {
       apply(pushed);
     }
     var at = now();
-    var groups = byDepartment(at);
+    var urgent = view() === "emergency";
+    var groups = byDepartment(at, urgent);
     var boards = groups.length ? paged(groups, at)
       : [h("Div", { className: "no-cases" }, wall.meta.labels.no_cases)];
     var mapData = ch.map.render(wall.cases, at, wall.changes);
     wall.changes = freshChanges(false);
-    return [boards, kpiStrip(), mapData];
+    return [boards, urgent ? emergencyStrip(at) : kpiStrip(), mapData];
   }
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     wall: { render: render },
   });
+
+  if (ch.banner) {
+    ch.banner.onChange(function (state) {
+      wall.emergency = state;
+      if (wall.loaded) { rotate(); }
+    });
+  }
 
   if (ch.live) {
     ch.live.onResync(function (snapshot) {

@@ -1,0 +1,23 @@
+/* The tablet's KPI boxes follow live pushes; the banner and resync come from
+ * banner.js and live.js. */
+(function () {
+  "use strict";
+  var ch = (window.commandhall = window.commandhall || {});
+  function percent(x) { return x === null || x === undefined ? "—" : (x * 100).toFixed(1) + "%"; }
+
+  function show(kpis) {
+    Object.keys(kpis || {}).forEach(function (key) {
+      var box = document.querySelector('.tablet [data-kpi="' + key + '"] .value');
+      if (box) { box.textContent = /_rate$/.test(key) ? percent(kpis[key]) : String(kpis[key]); }
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    if (!ch.live) { return; }
+    ch.live.on("cases", function (message) {
+      if (document.querySelector(".tablet")) { show(message.kpis); }
+      ch.live.sync(message.now);
+    });
+    ch.live.onResync(function (snapshot) { show(snapshot.kpis); });
+  });
+})();

@@ -1,0 +1,51 @@
+"""What every view shares: its Dash app on the one Flask server, and its header."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash import Dash, html
+
+from dashboard.app import App
+from layouts import ASSETS
+from layouts.i18n import labels
+
+# Each view loads the shared assets (live push, banner) and its own, not the others'.
+IGNORE = {
+    "wall": r"(^|/)(desk\.css|tablet\.js)$",
+    "desk": r"(^|/)(wall|map)\.(js|css)$",
+    "tablet": r"(^|/)(wall|map)\.(js|css)$",
+}
+
+
+def view_app(app: App, name: str, title: str) -> Dash:
+    """A Dash app for one view, mounted at /<name>/ on the server."""
+    return Dash(
+        name,
+        server=app.server,  # type: ignore[arg-type]  # Dash's stubs omit Flask
+        url_base_pathname=f"/{name}/",
+        assets_folder=str(ASSETS),
+        assets_ignore=IGNORE[name],
+        serve_locally=True,
+        update_title=None,  # type: ignore[arg-type]  # None turns the title flicker off
+        title=title,
+    )
+
+
+def view_header(app: App, title_key: str, username: str | None) -> html.Div:
+    """Title, the emergency banner slot, who is signed in and the way out."""
+    text = labels(app.settings.language)
+    return html.Div(
+        [
+            html.H1(text[title_key]),
+            html.Div(id="emergency-banner", className="emergency-slot"),
+            html.Span(username or "", className="who"),
+            html.A(text["sign_out"], href="/logout"),
+        ],
+        className="view-header",
+    )
+
+
+def data(**values: Any) -> Any:
+    """data-* attributes for a component (`**data(kpi="closed")`)."""
+    return {f"data-{key.replace('_', '-')}": value for key, value in values.items()}
