@@ -97,9 +97,7 @@ def apply(
     return case
 
 
-def rebuild(
-    events: Iterable[Event], rules: Rules, timeline: Timeline | None = None
-) -> Case | None:
+def rebuild(events: Iterable[Event], rules: Rules, timeline: Timeline | None = None) -> Case | None:
     """A case's current state derived again from its history (and the emergencies)."""
     case: Case | None = None
     for event in events:
