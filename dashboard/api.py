@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from flask import abort, jsonify, request, session
+from flask import Response, abort, jsonify, request, session
 
-from dashboard import emergency, kpis
+from dashboard import afteraction, emergency, kpis
 from dashboard.app import App
 from dashboard.kpis import GroupBy, Period
 from dashboard.snapshot import case_summary
@@ -106,6 +106,32 @@ def register(app: App) -> None:
         except SwitchRefused as error:
             return jsonify({"error": str(error)}), 400
         return jsonify({"published": event}), 202
+
+    @server.get("/api/emergencies")
+    def emergency_periods() -> Any:
+        with app.store.sessions() as db:
+            return jsonify({"periods": afteraction.periods(db)})
+
+    @server.get("/api/emergencies/<int:emergency_id>")
+    def emergency_report(emergency_id: int) -> Any:
+        with app.store.sessions() as db:
+            found = afteraction.report(db, emergency_id, datetime.now(UTC))
+        if found is None:
+            abort(404)
+        return jsonify(found.as_dict())
+
+    @server.get("/api/emergencies/<int:emergency_id>.csv")
+    def emergency_csv(emergency_id: int) -> Any:
+        with app.store.sessions() as db:
+            found = afteraction.report(db, emergency_id, datetime.now(UTC))
+        if found is None:
+            abort(404)
+        name = f"emergency-{emergency_id}-{found.start:%Y%m%d}.csv"
+        return Response(
+            afteraction.to_csv(found, app.timezone).encode("utf-8"),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f"attachment; filename={name}"},
+        )
 
     @server.get("/api/boards")
     def boards() -> Any:

@@ -12,6 +12,7 @@ from typing import Any
 from dash import Dash, Input, Output, State, dcc, html, no_update
 from flask import has_request_context, session
 
+from dashboard import afteraction
 from dashboard.app import App
 from dashboard.switch import HAZARDS, SwitchRefused, switch
 from layouts.components.views import view_app, view_header
@@ -77,19 +78,16 @@ def periods_panel(app: App, text: dict[str, str]) -> html.Div:
 
 
 def periods_table(app: App, text: dict[str, str]) -> Any:
-    """A table of past emergency periods (empty until the reports exist)."""
-    try:
-        from dashboard.afteraction import periods
-    except ImportError:
-        return html.Div()
+    """A table of past emergency periods with links to their reports."""
     with app.store.sessions() as db:
-        rows = periods(db)
+        rows = afteraction.periods(db)
     return html.Table(
         [
             html.Tr(
                 [
                     html.Td(row["hazard"]),
-                    html.Td(row.get("level") or row.get("highest_level") or ""),
+                    html.Td(row["highest_level"]),
+                    html.Td(str(row["cases"])),
                     html.Td(str(row["start"])[:16].replace("T", " ")),
                     html.Td(str(row.get("end") or "")[:16].replace("T", " ")),
                     html.Td(html.A(text["report"], href=f"/api/emergencies/{row['id']}")),

@@ -142,3 +142,36 @@ def test_bad_period_is_refused_with_the_reason(client: FlaskClient, app: App) ->
     response = client.get("/api/kpis?period=month&value=2026-13")
     assert response.status_code == 400 and "bad month period" in response.get_json()["error"]
     assert client.get("/api/rankings?by=street").status_code == 400
+
+
+def test_after_action_report_and_csv(client: FlaskClient, app: App) -> None:
+    """A cleared emergency is listed, reported as JSON and exported as CSV."""
+    events = [
+        new_event("emergency.raised", hazard="typhoon", level="orange", by="feed"),
+        new_event("emergency.cleared", by="feed"),
+    ]
+    app.store.apply_batch([Item(f"{i}-9", validate(e)) for i, e in enumerate(events)])
+    sign_in(client, app)
+    (period,) = client.get("/api/emergencies").get_json()["periods"]
+    report = client.get(f"/api/emergencies/{period['id']}").get_json()
+    assert report["hazard"] == "typhoon" and report["levels"][0]["level"] == "orange"
+    exported = client.get(f"/api/emergencies/{period['id']}.csv")
+    assert exported.mimetype == "text/csv" and exported.data.startswith(b"\xef\xbb\xbf")
+    assert "department/责任单位" in exported.data.decode("utf-8-sig")
+    assert client.get("/api/emergencies/999").status_code == 404
+
+
+def test_emergency_switch_api_checks_role_and_reason(client: FlaskClient, app: App) -> None:
+    """Only a commander may switch, and only with a reason; it is published."""
+    sign_in(client, app)
+    refused = client.post(
+        "/api/emergency",
+        json={"action": "raise", "hazard": "typhoon", "level": "red", "reason": ""},
+    )
+    assert refused.status_code == 400 and "reason" in refused.get_json()["error"]
+    done = client.post(
+        "/api/emergency",
+        json={"action": "raise", "hazard": "typhoon", "level": "red", "reason": "signal 10"},
+    )
+    assert done.status_code == 202 and done.get_json()["published"]["force"] is True
+    assert app.redis.xlen(app.settings.stream_key) == 1
