@@ -56,10 +56,10 @@ def create_app(
     redis_url: str | None = None,
 ) -> App:
     """Build the web application for the settings; connections may be passed in."""
+    rules = city_rules(settings)  # a broken city file is the first thing to hear about
     engine = engine or make_engine(settings.resolved_database_url)
     init_db(engine)
     redis_url = redis_url or runtime.redis_url(settings)
-    rules = city_rules(settings)
     server = Flask("commandhall")
     server.config.update(
         SECRET_KEY=runtime.secret_key(settings),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dashboard.catalogue import DEFAULT_DIR, load_catalogue
 from dashboard.emergency import load_policy
 from dashboard.lifecycle import Rules
+from dashboard.runtime import StartupError
 from dashboard.settings import Settings
 from dashboard.workcal import WorkingCalendar
 
@@ -12,8 +13,13 @@ from dashboard.workcal import WorkingCalendar
 def city_rules(settings: Settings) -> Rules:
     """The workflow rules of the configured city (refused at start-up if invalid)."""
     catalogue = load_catalogue(settings.city_dir or None)
+    try:
+        calendar = WorkingCalendar(tz=catalogue.timezone, office_hours=settings.office_periods)
+    except ValueError as error:
+        raise StartupError(f"--office-hours: {error}") from None
     return Rules(
         catalogue=catalogue,
-        calendar=WorkingCalendar(tz=catalogue.timezone),
+        calendar=calendar,
+        warn_ratio=settings.warn_ratio,
         policy=load_policy(settings.city_dir or DEFAULT_DIR),
     )

@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from dashboard.configfile import ConfigError
 from dashboard.runtime import StartupError
 from dashboard.settings import SETTINGS, Settings
 
@@ -237,7 +238,7 @@ def run() -> None:
     """Entry point that turns expected start-up errors into one line."""
     try:
         main(standalone_mode=True)
-    except StartupError as error:
+    except (StartupError, ConfigError) as error:
         click.echo(f"commandhall: {error}", err=True)
         sys.exit(2)
 

@@ -49,6 +49,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("walls_file", "", "YAML file of walls and their screens; empty uses the example"),
     Setting("language", "zh", "Language of labels on screens: zh or en"),
     Setting("batch_size", 500, "Stream entries the ingest worker applies per transaction"),
+    Setting("office_hours", "08:30-12:00,14:30-18:00", "Office hours that working time counts"),
+    Setting("warn_ratio", 0.8, "Share of the limit used when a case's light turns yellow"),
 )
 _BY_NAME = {setting.name: setting for setting in SETTINGS}
 
@@ -70,6 +72,8 @@ class Settings:
     walls_file: str = ""
     language: str = "zh"
     batch_size: int = 500
+    office_hours: str = "08:30-12:00,14:30-18:00"
+    warn_ratio: float = 0.8
 
     @property
     def data_path(self) -> Path:
@@ -82,6 +86,16 @@ class Settings:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_path / 'commandhall.db').resolve()}"
+
+    @property
+    def office_periods(self) -> list[tuple[str, str]]:
+        """Office hours as (start, end) pairs, e.g. [("08:30", "12:00"), …]."""
+        pairs = [part.strip().split("-") for part in self.office_hours.split(",") if part.strip()]
+        if any(len(pair) != 2 for pair in pairs):
+            raise ValueError(
+                f"office hours must read like 08:30-12:00,14:30-18:00: {self.office_hours!r}"
+            )
+        return [(start.strip(), end.strip()) for start, end in pairs]
 
     def with_(self, **changes: Any) -> Settings:
         """A copy with some settings changed."""

@@ -20,10 +20,10 @@ from streams.producer import Producer
 
 def build_ingest(settings: Settings, name: str) -> Ingest:
     """An ingest worker for the settings, connected and ready to run."""
+    rules = city_rules(settings)  # a broken city file is the first thing to hear about
     url = runtime.redis_url(settings)
     engine = make_engine(settings.resolved_database_url)
     init_db(engine)
-    rules = city_rules(settings)
     return Ingest(
         runtime.connect(url),
         Store(engine, rules),

@@ -53,3 +53,37 @@ def test_missing_redis_is_one_clear_line(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.strip().startswith("commandhall: no Redis")
     assert "Traceback" not in result.stderr
+
+
+def test_broken_city_file_is_one_line_naming_file_and_line(tmp_path: Path) -> None:
+    """A city catalogue with a mistake stops start-up with file, line and problem."""
+    import shutil
+
+    from dashboard.catalogue import DEFAULT_DIR
+
+    city = tmp_path / "city"
+    shutil.copytree(DEFAULT_DIR, city)
+    units = city / "units.yaml"
+    units.write_text(units.read_text().replace("kind: department}", "kind: ministry}", 1))
+    env = {**os.environ, "COMMANDHALL_DATA_DIR": str(tmp_path), "COMMANDHALL_CITY_DIR": str(city)}
+    result = subprocess.run(
+        [sys.executable, "-m", "dashboard.cli", "ingest", "--redis-url", "redis://127.0.0.1:1"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("commandhall: units.yaml line ")
+    assert "ministry" in result.stderr
+
+
+def test_bad_office_hours_are_one_line(tmp_path: Path) -> None:
+    """Office hours that cannot be read stop start-up with a clear line."""
+    env = {**os.environ, "COMMANDHALL_DATA_DIR": str(tmp_path), "COMMANDHALL_OFFICE_HOURS": "9-5"}
+    result = subprocess.run(
+        [sys.executable, "-m", "dashboard.cli", "ingest", "--redis-url", "redis://127.0.0.1:1"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2 and result.stderr.startswith("commandhall: --office-hours")
