@@ -46,15 +46,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.functions import FunctionElement
-from sqlalchemy.types import Integer
 
 from dashboard.emergency import ORDER
-from dashboard.kpis import OUT_OF_COHORT, Query, _Seconds
+from dashboard.kpis import OUT_OF_COHORT, Query
 from dashboard.models import Case, Emergency, EmergencyLevel, UTCDateTime
+from dashboard.sqltime import FloorOf, SecondsBetween
 from streams.names import CaseState, Source
 
 HOUR = timedelta(hours=1)
@@ -127,27 +124,6 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, list):
         return [_jsonable(item) for item in value]
     return value
-
-
-class _Floor(FunctionElement[int]):
-    """The whole part of a number that is never negative."""
-
-    type = Integer()
-    name = "floor_of"
-    inherit_cache = True
-
-
-@compiles(_Floor)
-def _floor_standard(element: _Floor, compiler: SQLCompiler, **kw: Any) -> str:
-    # PostgreSQL's CAST rounds to the nearest integer: floor first.
-    return f"CAST(FLOOR({compiler.process(element.clauses, **kw)}) AS INTEGER)"
-
-
-@compiles(_Floor, "sqlite")
-def _floor_sqlite(element: _Floor, compiler: SQLCompiler, **kw: Any) -> str:
-    # SQLite has floor() only when built with its math functions; CAST truncates,
-    # which is the floor for the numbers this is used on.
-    return f"CAST({compiler.process(element.clauses, **kw)} AS INTEGER)"
 
 
 def _period_cases(*conditions: Any) -> ColumnElement[bool]:
@@ -254,7 +230,7 @@ def _units_query(start: datetime, judged: datetime) -> Query:
         (Case.deadline <= judged, 1),
         else_=0,
     )
-    took = _Seconds(Case.dispatched_at, Case.handled_at)
+    took = SecondsBetween(Case.dispatched_at, Case.handled_at)
     return (
         select(
             Case.department,
@@ -301,11 +277,11 @@ def _figures(department: str, tally: Mapping[str, float]) -> UnitFigures:
 
 def _hourly(session: Session, start: datetime, judged: datetime) -> list[HourlyReports]:
     """Cases reported in each hour from start until judged (module doc)."""
-    since_start = _Seconds(literal(start, UTCDateTime()), Case.reported_at)
+    since_start = SecondsBetween(literal(start, UTCDateTime()), Case.reported_at)
     # Grouped in an outer query: PostgreSQL would not match an expression with bound
     # parameters in GROUP BY to the same one in SELECT.
     reports = (
-        select(_Floor(since_start / 3600).label("hour"), Case.source)
+        select(FloorOf(since_start / 3600).label("hour"), Case.source)
         .where(Case.reported_at >= start, Case.reported_at < judged)
         .subquery()
     )

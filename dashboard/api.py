@@ -112,20 +112,20 @@ def register(app: App) -> None:
         with app.store.sessions() as db:
             return jsonify({"periods": afteraction.periods(db)})
 
-    @server.get("/api/emergencies/<int:emergency_id>")
-    def emergency_report(emergency_id: int) -> Any:
+    def report_or_404(emergency_id: int) -> afteraction.Report:
         with app.store.sessions() as db:
             found = afteraction.report(db, emergency_id, datetime.now(UTC))
         if found is None:
             abort(404)
-        return jsonify(found.as_dict())
+        return found
+
+    @server.get("/api/emergencies/<int:emergency_id>")
+    def emergency_report(emergency_id: int) -> Any:
+        return jsonify(report_or_404(emergency_id).as_dict())
 
     @server.get("/api/emergencies/<int:emergency_id>.csv")
     def emergency_csv(emergency_id: int) -> Any:
-        with app.store.sessions() as db:
-            found = afteraction.report(db, emergency_id, datetime.now(UTC))
-        if found is None:
-            abort(404)
+        found = report_or_404(emergency_id)
         name = f"emergency-{emergency_id}-{found.start:%Y%m%d}.csv"
         return Response(
             afteraction.to_csv(found, app.timezone).encode("utf-8"),

@@ -46,13 +46,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal, TypeAlias
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Float, Integer, Select, and_, case, cast, func, or_, select
-from sqlalchemy.ext.compiler import compiles
+from sqlalchemy import ColumnElement, Integer, Select, and_, case, cast, func, or_, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.functions import FunctionElement
 
 from dashboard.models import Case
+from dashboard.sqltime import SecondsBetween
 from streams.names import CaseState, Kind, Source
 
 # Any select: the grouping column is added to some of them.
@@ -248,29 +246,6 @@ class Strip:
         return asdict(self)
 
 
-class _Seconds(FunctionElement[float]):
-    """Seconds from the first time to the second, written for each dialect."""
-
-    type = Float()
-    name = "seconds_between"
-    inherit_cache = True
-
-
-@compiles(_Seconds)
-def _seconds_standard(element: _Seconds, compiler: SQLCompiler, **kw: Any) -> str:
-    # PostgreSQL: timestamp minus timestamp is an interval.
-    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
-    return f"EXTRACT(EPOCH FROM ({end} - {start}))"
-
-
-@compiles(_Seconds, "sqlite")
-def _seconds_sqlite(element: _Seconds, compiler: SQLCompiler, **kw: Any) -> str:
-    # SQLite stores times as text; julianday() reads them as fractional days, whose
-    # doubles are good to ~50 µs this far from year 0: round to the millisecond.
-    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
-    return f"round((julianday({end}) - julianday({start})) * 86400.0, 3)"
-
-
 def _sum(deferred: ColumnElement[bool], *whens: tuple[Any, Any]) -> Any:
     # One CASE per measure: a deferred case adds 0, else the first WHEN that holds.
     # A comparison with NULL is never true in WHEN, so missing times need no care.
@@ -302,7 +277,7 @@ def _measures(judged: datetime) -> list[Any]:
         "weighted_closed": _sum(deferred, (closed, weight)),
         "weighted_on_time": _sum(deferred, (on_time, weight)),
     }
-    took = _Seconds(Case.dispatched_at, Case.handled_at)
+    took = SecondsBetween(Case.dispatched_at, Case.handled_at)
     for kind in Kind:
         done = and_(Case.handled_at < judged, Case.kind == kind.value)
         measures[f"seconds_{kind.value}"] = func.avg(case((deferred, None), (done, took)))
