@@ -2,7 +2,8 @@
 
 Applies each batch through the `Store`, then pushes the changed cases. Pushes are
 coalesced: changes are gathered and sent at most every `coalesce_s`, so a typhoon
-burst becomes a few messages a second instead of one per event.
+burst becomes a few messages a second instead of one per event. The KPI strip
+follows in its own message at most every `kpis_s`; the emergency state goes at once.
 """
 
 from __future__ import annotations
@@ -46,9 +47,12 @@ class Ingest:
         claim_idle_ms: int = 30_000,
         coalesce_s: float = 0.1,
         heartbeat_s: float = 10.0,
+        kpis_s: float = 1.0,
     ) -> None:
         self.store, self.pusher, self.timezone = store, pusher, timezone
-        self.coalesce_s, self.heartbeat_s = coalesce_s, heartbeat_s
+        self.coalesce_s, self.heartbeat_s, self.kpis_s = coalesce_s, heartbeat_s, kpis_s
+        # Counting today's flow costs a scan of the day: at most once a second.
+        self._kpis_dirty, self._last_kpis = False, 0.0
         self.consumer = Consumer(
             connection,
             stream,
@@ -89,11 +93,20 @@ class Ingest:
             return
         if self._emergency_changed:
             self.push_emergency()
-        if not self._changed:
-            self._heartbeat()
-            return
-        if not force and time.monotonic() - self._last_push < self.coalesce_s:
-            return
+        due = force or time.monotonic() - self._last_push >= self.coalesce_s
+        if self._changed and due:
+            # Cases first and alone: nothing slower may hold them back.
+            self.pusher.cases(self._changed.values(), epoch_ms(datetime.now(UTC)) or 0)
+            self._changed.clear()
+            self._last_push = time.monotonic()
+            self._kpis_dirty = True
+        if self._kpis_dirty and (force or time.monotonic() - self._last_kpis >= self.kpis_s):
+            self.push_kpis()
+        self._heartbeat()
+
+    def push_kpis(self) -> None:
+        """Send the KPI strip (and, when refreshed, the units' rates and the trend)."""
+        assert self.pusher is not None
         now = datetime.now(UTC)
         with self.store.sessions() as session:
             fresh = self.slow.refresh(session, now)
@@ -104,9 +117,8 @@ class Ingest:
         if fresh:
             strip["trend"] = self.slow.trend
         units = self.slow.units if fresh else None
-        self.pusher.cases(self._changed.values(), strip, epoch_ms(now) or 0, units)
-        self._changed.clear()
-        self._last_push = time.monotonic()
+        self.pusher.kpis(strip, epoch_ms(now) or 0, units)
+        self._kpis_dirty, self._last_kpis = False, time.monotonic()
 
     def push_emergency(self) -> None:
         """Tell every screen the emergency state at once: it is never coalesced."""

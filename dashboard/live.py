@@ -32,15 +32,13 @@ class Pusher:
         """Send one event to all screens (or one room)."""
         self.manager.emit(event.value, data, namespace="/", room=room)
 
-    def cases(
-        self,
-        cases: Iterable[Case],
-        kpis: dict[str, Any],
-        server_ms: int,
-        units: dict[str, Any] | None = None,
-    ) -> None:
-        """Push changed cases, the KPI strip and (when refreshed) units' rates together."""
-        message = {"cases": [case_summary(case) for case in cases], "kpis": kpis, "now": server_ms}
+    def cases(self, cases: Iterable[Case], server_ms: int) -> None:
+        """Push changed cases."""
+        self.emit(Push.CASES, {"cases": [case_summary(case) for case in cases], "now": server_ms})
+
+    def kpis(self, strip: dict[str, Any], server_ms: int, units: dict[str, Any] | None) -> None:
+        """Push the KPI strip and, when refreshed, the units' rates."""
+        message: dict[str, Any] = {"kpis": strip, "now": server_ms}
         if units is not None:
             message["units"] = units
-        self.emit(Push.CASES, message)
+        self.emit(Push.KPIS, message)

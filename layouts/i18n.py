@@ -49,6 +49,10 @@ LABELS: dict[str, dict[str, str]] = {
         "em_open": "应急在办",
         "em_overdue": "应急超期",
         "em_on_time": "应急按期结案率",
+        "map_overdue": "各区超期案件",
+        "map_open": "各区在办案件",
+        "on_time": "按期",
+        "not_dispatched": "未派遣/挂账",
     },
     "en": {
         "title": "City Management Command Centre",
@@ -96,6 +100,10 @@ LABELS: dict[str, dict[str, str]] = {
         "em_open": "Open emergency cases",
         "em_overdue": "Overdue emergency cases",
         "em_on_time": "Emergency on-time rate",
+        "map_overdue": "Overdue cases by district",
+        "map_open": "Open cases by district",
+        "on_time": "On time",
+        "not_dispatched": "Not dispatched / suspended",
     },
 }
 

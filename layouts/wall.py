@@ -32,7 +32,6 @@ def register(app: App) -> Dash:
         ClientsideFunction(namespace="wall", function_name="render"),
         Output("wall-boards", "children"),
         Output("wall-kpis", "children"),
-        Output("wall-map-cases", "data"),
         Input("wall-snapshot", "data"),
         Input("wall-live", "data"),
         Input("wall-tick", "data"),
@@ -106,9 +105,13 @@ def layout(app: App) -> html.Div:
                 ],
                 className="wall-body",
             ),
+            # Dash builds the layout once at start-up to check it and serves that copy
+            # in the page itself: the snapshot belongs only in a real request.
             dcc.Store(
                 id="wall-snapshot",
-                data={**snapshot(app), "meta": {**meta(app), "screen": screen.as_dict()}},
+                data={**snapshot(app), "meta": {**meta(app), "screen": screen.as_dict()}}
+                if has_request_context()
+                else None,
             ),
             dcc.Store(id="wall-live"),
             dcc.Store(id="wall-tick"),

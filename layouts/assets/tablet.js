@@ -14,7 +14,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     if (!ch.live) { return; }
-    ch.live.on("cases", function (message) {
+    ch.live.on("kpis", function (message) {
       if (document.querySelector(".tablet")) { show(message.kpis); }
       ch.live.sync(message.now);
     });

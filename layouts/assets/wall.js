@@ -7,7 +7,7 @@
   // ({added, updated, removed}: arrays of case ids; full: the whole set was replaced).
   var wall = (ch.wall = {
     cases: new Map(), kpis: null, meta: null, loaded: false, changes: freshChanges(true),
-    page: 0, pages: 1, rotations: 0, units: {},
+    page: 0, pages: 1, rotations: 0, units: {}, early: [],
   });
 
   function freshChanges(full) { return { full: full, added: [], updated: [], removed: [] }; }
@@ -58,11 +58,21 @@
     if (ch.live) { ch.live.sync(message.now); }
   }
 
+  // A snapshot sends cases as {cols, rows}; pushes as objects.
+  function unpack(cases) {
+    if (!cases || !cases.cols) { return cases || []; }
+    return cases.rows.map(function (row) {
+      var c = {};
+      for (var i = 0; i < cases.cols.length; i++) { c[cases.cols[i]] = row[i]; }
+      return c;
+    });
+  }
+
   function load(snapshot) {
     wall.cases.clear();
     wall.changes = freshChanges(true);
     wall.meta = snapshot.meta || wall.meta;
-    apply(snapshot);
+    apply(Object.assign({}, snapshot, { cases: unpack(snapshot.cases) }));
   }
   wall.load = load;
 
@@ -238,27 +248,26 @@
     return root ? root.getAttribute("data-view") : "overview";
   }
 
-  function render(snapshot, pushed) {
-    var ctx = window.dash_clientside.callback_context;
-    var fired = (ctx.triggered || []).map(function (t) { return t.prop_id; });
+  function render(snapshot) {
     if (!wall.loaded && snapshot) {
       load(snapshot);
       wall.loaded = true;
+      // Pushes that came while the page was still drawing are newer than its snapshot.
+      wall.early.forEach(apply);
+      wall.early = [];
       wall.emergency = snapshot.emergency || null;
       rotate();
       setTimeout(turnPages, ((wall.meta.screen || {}).page_seconds || 15) * 1000);
       if (ch.live) { ch.live.start(snapshot.build); }
-    } else if (fired.indexOf("wall-live.data") >= 0 && pushed) {
-      apply(pushed);
     }
     var at = now();
     var urgent = view() === "emergency";
     var groups = byDepartment(at, urgent);
     var boards = groups.length ? paged(groups, at)
       : [h("Div", { className: "no-cases" }, wall.meta.labels.no_cases)];
-    var mapData = ch.map.render(wall.cases, at, wall.changes);
+    ch.map.render(wall.cases, at, wall.changes);  // draws on Leaflet itself
     wall.changes = freshChanges(false);
-    return [boards, urgent ? emergencyStrip(at) : kpiStrip(), mapData];
+    return [boards, urgent ? emergencyStrip(at) : kpiStrip()];
   }
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
@@ -277,9 +286,14 @@
       load(snapshot);
       window.dash_clientside.set_props("wall-tick", { data: Date.now() });
     });
-    ch.live.on("cases", function (message) {
-      window.dash_clientside.set_props("wall-live", { data: message });
-    });
+    // A push is applied at once and only asks for a redraw: two pushes close together
+    // must never overwrite each other in a store before the redraw reads it.
+    var pushed = function (message) {
+      if (wall.loaded) { apply(message); } else { wall.early.push(message); }
+      window.dash_clientside.set_props("wall-live", { data: Date.now() });
+    };
+    ch.live.on("kpis", pushed);
+    ch.live.on("cases", pushed);
   }
 
   function tick() {

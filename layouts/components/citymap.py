@@ -36,7 +36,7 @@ def city_map(
     layers: list[Any] = []
     if tile_url:
         layers.append(dl.TileLayer(url=tile_url, attribution="", maxZoom=MAX_ZOOM))
-    layers += [district_outlines(catalogue, map_id, shade, bool(tile_url)), case_slot(map_id)]
+    layers.append(district_outlines(catalogue, map_id, shade, bool(tile_url)))
     return dl.Map(
         layers,
         id=map_id,
@@ -64,7 +64,3 @@ def district_outlines(catalogue: Catalogue, map_id: str, shade: Shade, tiled: bo
         onEachFeature={"variable": "commandhall.map.onDistrict"},
     )
 
-
-def case_slot(map_id: str) -> dl.GeoJSON:
-    """An empty layer, kept because the wall's callback names its data as an output."""
-    return dl.GeoJSON(id=f"{map_id}-cases", data={"type": "FeatureCollection", "features": []})

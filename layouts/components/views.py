@@ -13,8 +13,8 @@ from layouts.i18n import labels
 # Each view loads the shared assets (live push, banner) and its own, not the others'.
 IGNORE = {
     "wall": r"(^|/)(desk\.css|tablet\.js)$",
-    "desk": r"(^|/)(wall|map)\.(js|css)$",
-    "tablet": r"(^|/)(wall|map)\.(js|css)$",
+    "desk": r"(^|/)((wall|map)\.(js|css)|supercluster\.min\.js)$",
+    "tablet": r"(^|/)((wall|map)\.(js|css)|supercluster\.min\.js)$",
 }
 
 
