@@ -264,7 +264,8 @@
     var urgent = view() === "emergency";
     var groups = byDepartment(at, urgent);
     var boards = groups.length ? paged(groups, at)
-      : [h("Div", { className: "no-cases" }, wall.meta.labels.no_cases)];
+      : [h("Div", { className: "no-cases" },
+        urgent ? wall.meta.labels.no_em_cases : wall.meta.labels.no_cases)];
     ch.map.render(wall.cases, at, wall.changes);  // draws on Leaflet itself
     wall.changes = freshChanges(false);
     return [boards, urgent ? emergencyStrip(at) : kpiStrip()];
