@@ -20,6 +20,7 @@ from streams.consumer import Item
 from streams.names import SignalLevel
 from streams.producer import new_event
 from streams.schema import validate
+from tests.stories import story
 
 SH = ZoneInfo("Asia/Shanghai")
 # Monday 2026-11-23 09:00 in Shanghai.
@@ -45,21 +46,15 @@ def raised(level: str, minutes: float = 0, hazard: str = "typhoon") -> dict[str,
 
 def damaged_road(case_id: str, minutes: float, **report: Any) -> list[dict[str, Any]]:
     """A damaged road (event 0110: 3 working days, an emergency class), dispatched."""
-    return [
-        new_event(
-            "case.reported",
-            case_id,
-            at(minutes),
-            source="inspector",
-            kind="event",
-            category="0110",
-            lon=113.5,
-            lat=22.2,
-            **report,
-        ),
-        new_event("case.filed", case_id, at(minutes + 1)),
-        new_event("case.dispatched", case_id, at(minutes + 2), department="gardens"),
-    ]
+    return story(
+        case_id,
+        at(minutes + 2),
+        "gardens",
+        reported_before=timedelta(minutes=2),
+        filed_before=timedelta(minutes=1),
+        category="0110",
+        **report,
+    )
 
 
 def active(store: Store) -> dict[str, Any] | None:

@@ -20,6 +20,7 @@ from dashboard.store import Store
 from streams.consumer import Handled, Item, Outage
 from streams.names import dead_letter_key
 from streams.producer import new_event
+from tests.stories import story
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -28,22 +29,14 @@ def case_events(n: int, prefix: str = "C") -> list[dict[str, Any]]:
     """Reported, filed and dispatched events for n cases."""
     events = []
     for i in range(n):
-        case_id = f"{prefix}{i:05d}"
-        at = T0 + timedelta(seconds=i)
-        events += [
-            new_event(
-                "case.reported",
-                case_id,
-                at,
-                source="inspector",
-                kind="event",
-                category="0102",
-                lon=113.55,
-                lat=22.25,
-            ),
-            new_event("case.filed", case_id, at + timedelta(minutes=5)),
-            new_event("case.dispatched", case_id, at + timedelta(minutes=10), department="gardens"),
-        ]
+        dispatched = T0 + timedelta(seconds=i, minutes=10)
+        events += story(
+            f"{prefix}{i:05d}",
+            dispatched,
+            "gardens",
+            reported_before=timedelta(minutes=10),
+            filed_before=timedelta(minutes=5),
+        )
     return events
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from flask.testing import FlaskClient
@@ -13,6 +14,7 @@ from dashboard.settings import Settings
 from streams.consumer import Item
 from streams.producer import new_event
 from streams.schema import validate
+from tests.stories import story
 
 
 @pytest.fixture
@@ -96,22 +98,9 @@ def test_case_endpoint_gives_state_and_history(client: FlaskClient, app: App) ->
     assert client.get("/api/cases/nope").status_code == 404
 
 
-def dispatch(app: App, case_id: str, department: str, deadline: str | None = None) -> None:
+def dispatch(app: App, case_id: str, department: str) -> None:
     """Report, file and dispatch a case straight into the store."""
-    extra = {"deadline": deadline} if deadline else {}
-    events = [
-        new_event(
-            "case.reported",
-            case_id,
-            source="hotline",
-            kind="event",
-            category="0102",
-            lon=113.5,
-            lat=22.2,
-        ),
-        new_event("case.filed", case_id),
-        new_event("case.dispatched", case_id, department=department, **extra),
-    ]
+    events = story(case_id, datetime.now(UTC), department, source="hotline")
     app.store.apply_batch([Item(f"{i}-{case_id}", validate(e)) for i, e in enumerate(events)])
 
 

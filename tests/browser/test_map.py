@@ -18,6 +18,7 @@ from streams.producer import new_event
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_wall import COUNTDOWN, open_wall
 from tests.hall import Hall
+from tests.stories import story
 
 NEW_CASE_SPOT = (113.45, 22.36)
 CLUSTER_SPOT = (113.30, 22.20)
@@ -32,22 +33,8 @@ UNSHADED = "#16263a"
 def report_case(hall: Hall, spot: tuple[float, float], district: str | None = None) -> str:
     """Report and file a case at a spot; its id."""
     case_id = f"M{uuid.uuid4().hex[:10]}"
-    now = datetime.now(UTC)
     where = {"lon": spot[0], "lat": spot[1], **({"district": district} if district else {})}
-    hall.producer.publish_many(
-        [
-            new_event(
-                "case.reported",
-                case_id,
-                now - timedelta(minutes=20),
-                source="inspector",
-                kind="event",
-                category="0102",
-                **where,
-            ),
-            new_event("case.filed", case_id, now - timedelta(minutes=15)),
-        ]
-    )
+    hall.producer.publish_many(story(case_id, datetime.now(UTC), None, **where))
     return case_id
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from playwright.sync_api import Page
 
-from streams.producer import new_event
 from tests.browser.conftest import ARTIFACTS
 from tests.hall import Hall
+from tests.stories import story
 
 COUNTDOWN = re.compile(r"^-?\d{2}:\d{2}:\d{2}$")
 
@@ -20,23 +20,7 @@ COUNTDOWN = re.compile(r"^-?\d{2}:\d{2}:\d{2}$")
 def publish_dispatched_case(hall: Hall, department: str = "sanitation") -> str:
     """Report, file and dispatch a new case; its id."""
     case_id = f"W{uuid.uuid4().hex[:10]}"
-    now = datetime.now(UTC)
-    hall.producer.publish_many(
-        [
-            new_event(
-                "case.reported",
-                case_id,
-                now - timedelta(minutes=20),
-                source="inspector",
-                kind="event",
-                category="0102",
-                lon=113.56,
-                lat=22.27,
-            ),
-            new_event("case.filed", case_id, now - timedelta(minutes=15)),
-            new_event("case.dispatched", case_id, now, department=department),
-        ]
-    )
+    hall.producer.publish_many(story(case_id, datetime.now(UTC), department, lon=113.56, lat=22.27))
     return case_id
 
 

@@ -12,6 +12,7 @@ from playwright.sync_api import Page
 
 from tests.browser.test_wall import open_wall, publish_dispatched_case
 from tests.hall import Hall
+from tests.stories import story
 
 
 @pytest.fixture
@@ -60,31 +61,7 @@ def test_countdown_uses_the_server_clock(page: Page, own_hall: Hall) -> None:
     open_wall(page, own_hall)
     case_id = f"K{uuid.uuid4().hex[:8]}"
     now = datetime.now(UTC)
-    own_hall.producer.publish_many(
-        [
-            {**event, "case_id": case_id}
-            for event in _dispatch_with_deadline(now, now + timedelta(minutes=30))
-        ]
-    )
+    own_hall.producer.publish_many(story(case_id, now, deadline=now + timedelta(minutes=30)))
     page.wait_for_selector(f"{row(case_id)} .countdown", timeout=3000)
     text = page.inner_text(f"{row(case_id)} .countdown")
     assert text.startswith(("00:29", "00:30")), text
-
-
-def _dispatch_with_deadline(now: datetime, deadline: datetime) -> list[dict]:
-    from streams.producer import new_event
-
-    return [
-        new_event(
-            "case.reported",
-            "x",
-            now - timedelta(minutes=5),
-            source="video",
-            kind="event",
-            category="0102",
-            lon=113.5,
-            lat=22.25,
-        ),
-        new_event("case.filed", "x", now - timedelta(minutes=2)),
-        new_event("case.dispatched", "x", now, department="sanitation", deadline=deadline),
-    ]
