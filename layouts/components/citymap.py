@@ -63,4 +63,3 @@ def district_outlines(catalogue: Catalogue, map_id: str, shade: Shade, tiled: bo
         hideout={"shade": shade},
         onEachFeature={"variable": "commandhall.map.onDistrict"},
     )
-
