@@ -290,7 +290,9 @@
     // A push is applied at once and only asks for a redraw: two pushes close together
     // must never overwrite each other in a store before the redraw reads it.
     var pushed = function (message) {
-      if (wall.loaded) { apply(message); } else { wall.early.push(message); }
+      // Until the first render the page's components do not exist yet: hold it.
+      if (!wall.loaded) { wall.early.push(message); return; }
+      apply(message);
       window.dash_clientside.set_props("wall-live", { data: Date.now() });
     };
     ch.live.on("kpis", pushed);

@@ -6,6 +6,7 @@ import re
 import time
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from playwright.sync_api import Page
@@ -92,3 +93,37 @@ def test_wall_fills_the_screen_legibly(page: Page, hall: Hall, width: int, heigh
             .map(e => parseFloat(getComputedStyle(e).fontSize)))"""
     )
     assert smallest >= 0.015 * height
+
+
+def test_pushes_during_page_load_are_kept_without_errors(page: Page, hall: Hall) -> None:
+    """Cases pushed while the wall is still drawing itself show up, and nothing throws."""
+    import threading
+
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    published: list[str] = []
+    stop = threading.Event()
+
+    def flood() -> None:
+        while not stop.is_set():
+            published.append(publish_dispatched_case(hall, "gardens"))
+            stop.wait(0.02)
+
+    def slow_layout(route: Any) -> None:
+        # A busy server: the live connection is up before the page has drawn itself.
+        time.sleep(1.5)
+        route.continue_()
+
+    page.route("**/_dash-layout", slow_layout)
+    thread = threading.Thread(target=flood)
+    thread.start()
+    try:
+        open_wall(page, hall)
+        page.wait_for_timeout(500)
+    finally:
+        stop.set()
+        thread.join()
+    page.wait_for_selector('[data-department="gardens"]', timeout=3000)
+    last = published[-1]
+    page.wait_for_function(f"commandhall.wall.cases.has('{last}')", timeout=3000)
+    assert errors == []
