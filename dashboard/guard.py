@@ -65,7 +65,9 @@ def register(app: App) -> None:
                 session.clear()
                 session.update(user_id=user.id, role=user.role, username=user.username)
                 target = request.args.get("next", "/")
-                return redirect(target if target.startswith("/") else "/")
+                # Only back into this server: "//host/…" would leave it.
+                local = target.startswith("/") and not target.startswith("//")
+                return redirect(target if local else "/")
             return login_page("用户名或密码错误 / Wrong username or password", 401)
         return login_page("", 200)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dash import Dash, Input, Output, State, dcc, html, no_update
+from dash import Dash, Input, Output, State, dcc, html
 from flask import has_request_context, session
 
 from dashboard import afteraction
@@ -135,4 +135,4 @@ def _callbacks(app: App, desk: Dash) -> None:
             switch(app, user, action, reason or "", hazard, level)
         except SwitchRefused as error:
             return str(error)
-        return labels(app.settings.language)["published"] if raised or cleared else no_update
+        return labels(app.settings.language)["published"]

@@ -164,3 +164,12 @@ def test_emergency_switch_api_checks_role_and_reason(client: FlaskClient, app: A
     )
     assert done.status_code == 202 and done.get_json()["published"]["force"] is True
     assert app.redis.xlen(app.settings.stream_key) == 1
+
+
+def test_sign_in_never_redirects_off_the_server(client: FlaskClient, app: App) -> None:
+    """A next= pointing at another host lands on the home page instead."""
+    app.accounts.create_user("duty", "s3cret-pass", Role.COMMANDER)
+    response = client.post(
+        "/login?next=//evil.example/x", data={"username": "duty", "password": "s3cret-pass"}
+    )
+    assert response.headers["Location"] == "/"
