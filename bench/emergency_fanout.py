@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -20,10 +19,9 @@ from playwright.sync_api import Page, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dashboard.runtime import EmbeddedRedis  # noqa: E402
 from streams.producer import new_event  # noqa: E402
 from tests.browser.conftest import CHROMIUM_ARGS  # noqa: E402
-from tests.hall import Hall  # noqa: E402
+from tests.hall import Hall, temporary_hall  # noqa: E402
 
 
 def open_screens(browser, hall: Hall, count: int) -> list[Page]:
@@ -59,10 +57,7 @@ def main() -> None:
     parser.add_argument("--screens", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="bench-fanout-"))
-    redis = EmbeddedRedis(folder / "redis")
-    hall = Hall(folder / "hall", redis.url)
-    try:
+    with temporary_hall("bench-fanout-") as hall:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
                 executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
@@ -76,9 +71,6 @@ def main() -> None:
                     f"p95 {delays[int(0.95 * (len(delays) - 1))]:.0f} ms  max {delays[-1]:.0f} ms"
                 )
             browser.close()
-    finally:
-        hall.stop()
-        redis.stop()
 
 
 if __name__ == "__main__":

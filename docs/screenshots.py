@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import random
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,12 +20,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from dashboard.city import city_rules  # noqa: E402
-from dashboard.runtime import EmbeddedRedis  # noqa: E402
 from dashboard.settings import Settings  # noqa: E402
 from streams.producer import new_event  # noqa: E402
 from streams.simulator import CitySimulator, SimulatorConfig  # noqa: E402
 from tests.browser.conftest import CHROMIUM_ARGS  # noqa: E402
-from tests.hall import Hall  # noqa: E402
+from tests.hall import Hall, temporary_hall  # noqa: E402
 
 
 def fill(hall: Hall) -> None:
@@ -99,10 +97,7 @@ def shoot(browser, hall: Hall, name: str, width: int, height: int) -> None:
 
 def main() -> None:
     """Fill a hall and photograph it."""
-    folder = Path(tempfile.mkdtemp(prefix="docs-"))
-    redis = EmbeddedRedis(folder / "redis")
-    hall = Hall(folder / "hall", redis.url)
-    try:
+    with temporary_hall("docs-") as hall:
         fill(hall)
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
@@ -113,9 +108,6 @@ def main() -> None:
             typhoon(hall)
             shoot(browser, hall, "wall-emergency", 1920, 1080)
             browser.close()
-    finally:
-        hall.stop()
-        redis.stop()
 
 
 if __name__ == "__main__":

@@ -6,7 +6,10 @@ and data folder of their own.
 
 from __future__ import annotations
 
+import tempfile
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import redis
@@ -15,7 +18,7 @@ from sqlalchemy.orm import sessionmaker
 from dashboard import demo
 from dashboard.auth import Accounts
 from dashboard.db import make_engine
-from dashboard.runtime import free_port
+from dashboard.runtime import EmbeddedRedis, free_port
 from dashboard.settings import Settings
 from streams.producer import Producer
 
@@ -67,3 +70,16 @@ class Hall:
     def stop(self) -> None:
         """Stop both processes."""
         demo.stop_all(self.children)
+
+
+@contextmanager
+def temporary_hall(prefix: str) -> Iterator[Hall]:
+    """A hall with an embedded Redis in a fresh folder, for scripts; stopped after."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    redis_server = EmbeddedRedis(folder / "redis")
+    hall = Hall(folder / "hall", redis_server.url)
+    try:
+        yield hall
+    finally:
+        hall.stop()
+        redis_server.stop()
