@@ -12,15 +12,19 @@ from typing import Any, cast
 
 from flask import Response, abort, jsonify, request, session
 
-from dashboard import afteraction, emergency, kpis
+from dashboard import afteraction, deadlines, emergency, kpis
 from dashboard.app import App
+from dashboard.deadlines import Clock
 from dashboard.kpis import GroupBy, Period
+from dashboard.models import Case
 from dashboard.snapshot import case_summary
 from dashboard.store import payload_of
 from dashboard.switch import NotAllowed, SwitchRefused, switch
 from layouts import BUILD
+from streams.names import CaseState
 
 GROUPS = ("department", "district", "street")
+CLOSED_STATES = tuple(state for state in CaseState if not state.is_open)
 
 
 class BadRequest(ValueError):
@@ -48,6 +52,14 @@ def group_of(allowed: tuple[str, ...], default: str | None) -> str | None:
     if by is not None and by not in allowed:
         raise BadRequest(f"by must be one of {', '.join(allowed)}")
     return by
+
+
+def light_of(case: Case) -> str | None:
+    """The traffic light of an open, dispatched, running case (None otherwise)."""
+    running = case.state not in (CaseState.SUSPENDED, *CLOSED_STATES)
+    if case.deadline is None or case.warn_at is None or not running:
+        return None
+    return deadlines.light(datetime.now(UTC), Clock(case.deadline, case.warn_at)).value
 
 
 def register(app: App) -> None:
@@ -80,7 +92,15 @@ def register(app: App) -> None:
             }
             for row in app.store.history(case_id)
         ]
-        return jsonify({**case_summary(found), "state": found.state, "history": history})
+        return jsonify(
+            {
+                **case_summary(found),
+                "state": found.state,
+                "deadline": found.deadline.isoformat() if found.deadline else None,
+                "light": light_of(found),
+                "history": history,
+            }
+        )
 
     @server.get("/api/emergency")
     def current_emergency() -> Any:

@@ -93,7 +93,7 @@ def test_case_endpoint_gives_state_and_history(client: FlaskClient, app: App) ->
     )
     sign_in(client, app)
     body = client.get("/api/cases/C9").get_json()
-    assert body["state"] == "filed"
+    assert body["state"] == "filed" and body["light"] is None and body["deadline"] is None
     assert [h["type"] for h in body["history"]] == ["case.reported", "case.filed"]
     assert client.get("/api/cases/nope").status_code == 404
 
@@ -102,6 +102,14 @@ def dispatch(app: App, case_id: str, department: str) -> None:
     """Report, file and dispatch a case straight into the store."""
     events = story(case_id, datetime.now(UTC), department, source="hotline")
     app.store.apply_batch([Item(f"{i}-{case_id}", validate(e)) for i, e in enumerate(events)])
+
+
+def test_case_endpoint_gives_deadline_and_light(client: FlaskClient, app: App) -> None:
+    """A dispatched case answers with its deadline and a green light at first."""
+    dispatch(app, "D1", "sanitation")
+    sign_in(client, app)
+    body = client.get("/api/cases/D1").get_json()
+    assert body["light"] == "green" and body["deadline"] is not None
 
 
 def test_boards_endpoint_counts_open_cases_per_unit(client: FlaskClient, app: App) -> None:
