@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import redis
-from sqlalchemy import Engine
+from sqlalchemy import Engine, create_engine, text
 
 from dashboard.city import city_rules
 from dashboard.db import init_db, make_engine
@@ -88,3 +88,22 @@ def rules() -> Rules:
 def store(engine: Engine, rules: Rules) -> Store:
     """Case storage on the test database."""
     return Store(engine, rules)
+
+
+@pytest.fixture
+def postgres_store(rules: Rules) -> Iterator[Store]:
+    """A store on the PostgreSQL of COMMANDHALL_TEST_POSTGRES_URL, in a schema of its own."""
+    url = os.environ.get("COMMANDHALL_TEST_POSTGRES_URL")
+    if not url:
+        pytest.skip("COMMANDHALL_TEST_POSTGRES_URL is not set")
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+    with engine.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    init_db(engine)
+    try:
+        yield Store(engine, rules)
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()

@@ -28,20 +28,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from dashboard import afteraction
 from dashboard.afteraction import HourlyReports, LevelSpan, Report, UnitFigures
-from dashboard.db import init_db
-from dashboard.lifecycle import Rules
 from dashboard.models import Case
 from dashboard.store import Store
 from streams.consumer import Item
@@ -334,23 +328,6 @@ def test_csv_defuses_notes_excel_would_run_as_formulas(store: Store) -> None:
     apply(store, [signal("orange", 0, note='=HYPERLINK("http://x")'), cleared(10)])
     rows = csv_rows(report_of(store, period_id(store), at(30)))
     assert dict(rows[:9])["note/说明"] == '\'=HYPERLINK("http://x")'
-
-
-@pytest.fixture
-def postgres_store(rules: Rules) -> Iterator[Store]:
-    """A store on the PostgreSQL of COMMANDHALL_TEST_POSTGRES_URL, in a schema of its own."""
-    url = os.environ.get("COMMANDHALL_TEST_POSTGRES_URL")
-    if not url:
-        pytest.skip("COMMANDHALL_TEST_POSTGRES_URL is not set")
-    schema = f"test_afteraction_{uuid.uuid4().hex[:12]}"
-    engine = create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
-    with engine.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    init_db(engine)
-    yield Store(engine, rules)
-    with engine.begin() as connection:
-        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    engine.dispose()
 
 
 @pytest.mark.postgres

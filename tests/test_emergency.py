@@ -57,6 +57,21 @@ def damaged_road(case_id: str, minutes: float, **report: Any) -> list[dict[str, 
     )
 
 
+def garbage(case_id: str, category: str, **report: Any) -> list[dict[str, Any]]:
+    """A city-appearance case reported at 09:10, filed 09:11, dispatched 09:12 to sanitation."""
+    return story(
+        case_id,
+        at(12),
+        "sanitation",
+        reported_before=timedelta(minutes=2),
+        filed_before=timedelta(minutes=1),
+        category=category,
+        lon=113.5,
+        lat=22.2,
+        **report,
+    )
+
+
 def active(store: Store) -> dict[str, Any] | None:
     """The emergency state as screens get it."""
     with store.sessions() as session:
@@ -105,46 +120,13 @@ def test_case_dispatched_before_the_switch_keeps_its_deadline(store: Store) -> N
 
 def test_other_classes_are_unaffected(store: Store) -> None:
     """Exposed garbage (not an emergency class) keeps its working-time limit."""
-    report = new_event(
-        "case.reported",
-        "G1",
-        at(10),
-        source="inspector",
-        kind="event",
-        category="0102",
-        lon=113.5,
-        lat=22.2,
-    )
-    apply(
-        store,
-        raised("red"),
-        report,
-        new_event("case.filed", "G1", at(11)),
-        new_event("case.dispatched", "G1", at(12), department="sanitation"),
-    )
+    apply(store, raised("red"), *garbage("G1", "0102"))
     assert store.case("G1").deadline == datetime(2026, 11, 23, 15, 42, tzinfo=SH)
 
 
 def test_flagged_case_counts_as_emergency(store: Store) -> None:
     """Any case flagged emergency by its producer gets the emergency limit."""
-    report = new_event(
-        "case.reported",
-        "G2",
-        at(10),
-        source="inspector",
-        kind="event",
-        category="0104",
-        lon=113.5,
-        lat=22.2,
-        emergency=True,
-    )
-    apply(
-        store,
-        raised("yellow"),
-        report,
-        new_event("case.filed", "G2", at(11)),
-        new_event("case.dispatched", "G2", at(12), department="sanitation"),
-    )
+    apply(store, raised("yellow"), *garbage("G2", "0104", emergency=True))
     # Dirty road: 5 working hours, as natural hours under the 12 h cap.
     assert store.case("G2").deadline == at(12) + timedelta(hours=5)
 

@@ -8,20 +8,14 @@ is worked by hand from the definitions in dashboard/kpis.py.
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from dashboard import kpis
-from dashboard.db import init_db
 from dashboard.kpis import Figures, Period
-from dashboard.lifecycle import Rules
 from dashboard.store import Store
 from streams.consumer import Item
 from streams.producer import new_event
@@ -589,25 +583,6 @@ def test_strip_takes_the_month_rates_it_is_given(march: Store) -> None:
         strip = kpis.strip(session, at(31, 23, 55), TZ, rates=(0.5, 0.25))
     assert rates == (11 / 16, 8 / 16)
     assert (strip.reported, strip.closure_rate, strip.on_time_rate) == (1, 0.5, 0.25)
-
-
-@pytest.fixture
-def postgres_store(rules: Rules) -> Iterator[Store]:
-    """A store on PostgreSQL in a schema of its own, dropped afterwards."""
-    url = os.environ.get("COMMANDHALL_TEST_POSTGRES_URL")
-    if not url:
-        pytest.skip("COMMANDHALL_TEST_POSTGRES_URL is not set")
-    schema = f"test_kpis_{uuid.uuid4().hex[:12]}"
-    engine = create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
-    with engine.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    init_db(engine)
-    try:
-        yield Store(engine, rules)
-    finally:
-        with engine.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
 
 
 @pytest.mark.postgres
