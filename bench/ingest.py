@@ -19,12 +19,12 @@ from typing import Any
 
 import redis
 
-from dashboard.city import city_rules
-from dashboard.db import init_db, make_engine
-from dashboard.ingest import Ingest
+from dashboard.domain.city import city_rules
+from dashboard.ingest.worker import Ingest
 from dashboard.runtime import EmbeddedRedis
 from dashboard.settings import Settings
-from dashboard.store import Store
+from dashboard.store.batch import Store
+from dashboard.store.db import init_db, make_engine
 from streams.producer import Producer, new_event
 
 STEPS = ("case.filed", "case.dispatched", "case.handled", "case.closed")

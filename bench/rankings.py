@@ -30,11 +30,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, func, insert, select, text
 from sqlalchemy.orm import Session
 
-from dashboard import kpis
-from dashboard.catalogue import Catalogue, load_catalogue
-from dashboard.db import init_db, make_engine
-from dashboard.kpis import Period
-from dashboard.models import Case
+from dashboard.domain.catalogue import Catalogue, load_catalogue
+from dashboard.store import kpis
+from dashboard.store.db import init_db, make_engine
+from dashboard.store.kpis import Period
+from dashboard.store.models import Case
 
 TZ = "Asia/Shanghai"
 FIRST = datetime(2026, 1, 1, tzinfo=ZoneInfo(TZ))

@@ -39,12 +39,12 @@ import redis
 from playwright.sync_api import Browser, CDPSession, Page, sync_playwright
 from sqlalchemy import insert
 
-from dashboard import demo
-from dashboard.catalogue import Catalogue, load_catalogue
-from dashboard.db import init_db, make_engine
-from dashboard.models import Case
+from dashboard.domain.catalogue import Catalogue, load_catalogue
+from dashboard.process import demo
 from dashboard.runtime import EmbeddedRedis, free_port
 from dashboard.settings import Settings
+from dashboard.store.db import init_db, make_engine
+from dashboard.store.models import Case
 from streams.producer import Producer, new_event
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,14 +1,13 @@
 """The one construction point: `create_app(settings)` builds Flask, Dash and Socket.IO.
 
 The CLI, the tests and the Procfile all call it (datasette's `Datasette(...).app()`).
+It is the only module that imports both the web layer and the pages.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
-import redis
 from flask import Flask
 from flask_compress import Compress
 from flask_socketio import SocketIO
@@ -16,37 +15,18 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
 from dashboard import runtime
-from dashboard.auth import Accounts
-from dashboard.catalogue import Catalogue
-from dashboard.city import city_rules
-from dashboard.db import init_db, make_engine
+from dashboard.domain.city import city_rules
+from dashboard.domain.walls import load_walls
 from dashboard.settings import Settings
-from dashboard.store import Store
-from dashboard.walls import Walls, load_walls
+from dashboard.store.accounts import Accounts
+from dashboard.store.batch import Store
+from dashboard.store.db import init_db, make_engine
+from dashboard.web import api, guard, health, screens
+from dashboard.web.context import App
+from layouts import BUILD, desk, tablet, wall
 from streams.names import SOCKETIO_CHANNEL
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class App:
-    """Everything one web process holds: settings, connections, Flask and Socket.IO."""
-
-    settings: Settings
-    server: Flask
-    socketio: SocketIO
-    engine: Engine
-    redis: redis.Redis
-    redis_url: str
-    catalogue: Catalogue
-    store: Store
-    accounts: Accounts
-    walls: Walls
-
-    @property
-    def timezone(self) -> str:
-        """The city's time zone."""
-        return self.catalogue.timezone
 
 
 def create_app(
@@ -89,6 +69,7 @@ def create_app(
         store=Store(engine, rules),
         accounts=Accounts(sessionmaker(engine, expire_on_commit=False)),
         walls=load_walls(settings.walls_file or None),
+        build=BUILD,
     )
     _register(app)
     return app
@@ -96,13 +77,11 @@ def create_app(
 
 def _register(app: App) -> None:
     # Imported here: the views need the App, and the App module stays importable alone.
-    from dashboard import api, guard, health, push
-    from layouts import desk, tablet, wall
 
     guard.register(app)
     health.register(app)
     api.register(app)
-    push.register(app)
+    screens.register(app)
     wall.register(app)
     desk.register(app)
     tablet.register(app)

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from dashboard.configfile import ConfigError
+from dashboard.domain.configfile import ConfigError
 from dashboard.runtime import StartupError
 from dashboard.settings import SETTINGS, Settings
 
@@ -60,7 +60,7 @@ def main(log_level: str) -> None:
 @settings_options
 def init_db_command(**values: Any) -> None:
     """Create the database tables."""
-    from dashboard.db import init_db, make_engine
+    from dashboard.store.db import init_db, make_engine
 
     settings = to_settings(values)
     init_db(make_engine(settings.resolved_database_url))
@@ -73,7 +73,8 @@ def init_db_command(**values: Any) -> None:
 @click.option("--threads", default=100, show_default=True, help="threads (screens) per worker")
 def serve(workers: int, threads: int, **values: Any) -> None:
     """Run the web server."""
-    from dashboard import runtime, web
+    from dashboard import runtime
+    from dashboard.process import serve as web
 
     settings = to_settings(values)
     settings = settings.with_(redis_url=runtime.redis_url(settings))
@@ -85,7 +86,7 @@ def serve(workers: int, threads: int, **values: Any) -> None:
 @click.option("--name", default=None, help="consumer name; default host-pid")
 def ingest(name: str | None, **values: Any) -> None:
     """Run the ingest worker: stream → database → screens."""
-    from dashboard.worker import build_ingest
+    from dashboard.process.worker import build_ingest
 
     settings = to_settings(values)
     worker = build_ingest(settings, name or f"{socket.gethostname()}-{_pid()}")
@@ -99,7 +100,7 @@ def ingest(name: str | None, **values: Any) -> None:
 @click.option("--backfill-hours", default=24.0, show_default=True, help="history to start with")
 def simulate(rate: float, seed: int | None, backfill_hours: float, **values: Any) -> None:
     """Publish a simulated city's case events to the stream."""
-    from dashboard.worker import run_simulator
+    from dashboard.process.worker import run_simulator
 
     run_simulator(to_settings(values), rate, seed, backfill_hours, stop_on_signals())
 
@@ -111,7 +112,7 @@ def simulate(rate: float, seed: int | None, backfill_hours: float, **values: Any
 @click.option("--keep-data", is_flag=True, help="keep the previous run's cases (no backfill)")
 def demo(rate: float, keep_data: bool, **values: Any) -> None:
     """Start everything: embedded Redis, SQLite, simulator, ingest and the web server."""
-    from dashboard.demo import run_demo
+    from dashboard.process.demo import run_demo
 
     sys.exit(run_demo(to_settings(values), rate, keep_data))
 
@@ -119,8 +120,8 @@ def demo(rate: float, keep_data: bool, **values: Any) -> None:
 def _accounts(settings: Settings) -> Any:
     from sqlalchemy.orm import sessionmaker
 
-    from dashboard.auth import Accounts
-    from dashboard.db import init_db, make_engine
+    from dashboard.store.accounts import Accounts
+    from dashboard.store.db import init_db, make_engine
 
     engine = make_engine(settings.resolved_database_url)
     init_db(engine)
@@ -163,7 +164,7 @@ def tokens_revoke(name: str, **values: Any) -> None:
 @settings_options
 def walls(**values: Any) -> None:
     """List the configured screens and what each shows."""
-    from dashboard.walls import load_walls
+    from dashboard.domain.walls import load_walls
 
     settings = to_settings(values)
     for screen in load_walls(settings.walls_file or None).screens.values():
@@ -183,7 +184,7 @@ def users() -> None:
 @settings_options
 def users_create(username: str, role: str, password: str, **values: Any) -> None:
     """Create a user with a role."""
-    from dashboard.auth import AuthError, Role
+    from dashboard.store.accounts import AuthError, Role
 
     try:
         _accounts(to_settings(values)).create_user(username, password, Role(role))

@@ -7,7 +7,7 @@ same way, and a test checks the README documents each one).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,45 +35,32 @@ class Setting:
         return "--" + self.name.replace("_", "-")
 
 
-SETTINGS: tuple[Setting, ...] = (
-    Setting("redis_url", "", "Redis URL; empty starts an embedded Redis in the data folder"),
-    Setting("database_url", "", "SQLAlchemy URL; empty uses SQLite in the data folder"),
-    Setting("stream_key", DEFAULT_STREAM, "Redis stream of case events"),
-    Setting("consumer_group", DEFAULT_GROUP, "Consumer group of the ingest workers"),
-    Setting("data_dir", "commandhall-data", "Folder for SQLite, the embedded Redis and secrets"),
-    Setting("secret_key", "", "Session signing key; empty generates one in the data folder"),
-    Setting("host", "127.0.0.1", "Address the web server listens on"),
-    Setting("port", 8050, "Port the web server listens on"),
-    Setting("city_dir", "", "Folder of the city's catalogue; empty uses the built-in Zhuhai"),
-    Setting("tile_url", "", "Intranet XYZ tile URL for the map; empty draws district outlines"),
-    Setting("walls_file", "", "YAML file of walls and their screens; empty uses the example"),
-    Setting("language", "zh", "Language of labels on screens: zh or en"),
-    Setting("batch_size", 500, "Stream entries the ingest worker applies per transaction"),
-    Setting("office_hours", "08:30-12:00,14:30-18:00", "Office hours that working time counts"),
-    Setting("warn_ratio", 0.8, "Share of the limit used when a case's light turns yellow"),
-)
-_BY_NAME = {setting.name: setting for setting in SETTINGS}
+def _setting(default: Any, help: str) -> Any:
+    # The help text rides in the field's metadata: each setting is declared once.
+    return field(default=default, metadata={"help": help})
 
 
 @dataclass(frozen=True)
 class Settings:
     """Resolved settings, passed as a plain object into every part of the server."""
 
-    redis_url: str = ""
-    database_url: str = ""
-    stream_key: str = DEFAULT_STREAM
-    consumer_group: str = DEFAULT_GROUP
-    data_dir: str = "commandhall-data"
-    secret_key: str = ""
-    host: str = "127.0.0.1"
-    port: int = 8050
-    city_dir: str = ""
-    tile_url: str = ""
-    walls_file: str = ""
-    language: str = "zh"
-    batch_size: int = 500
-    office_hours: str = "08:30-12:00,14:30-18:00"
-    warn_ratio: float = 0.8
+    redis_url: str = _setting("", "Redis URL; empty starts an embedded Redis in the data folder")
+    database_url: str = _setting("", "SQLAlchemy URL; empty uses SQLite in the data folder")
+    stream_key: str = _setting(DEFAULT_STREAM, "Redis stream of case events")
+    consumer_group: str = _setting(DEFAULT_GROUP, "Consumer group of the ingest workers")
+    data_dir: str = _setting(
+        "commandhall-data", "Folder for SQLite, the embedded Redis and secrets"
+    )
+    secret_key: str = _setting("", "Session signing key; empty generates one in the data folder")
+    host: str = _setting("127.0.0.1", "Address the web server listens on")
+    port: int = _setting(8050, "Port the web server listens on")
+    city_dir: str = _setting("", "Folder of the city's catalogue; empty uses the built-in Zhuhai")
+    tile_url: str = _setting("", "Intranet XYZ tile URL for the map; empty draws district outlines")
+    walls_file: str = _setting("", "YAML file of walls and their screens; empty uses the example")
+    language: str = _setting("zh", "Language of labels on screens: zh or en")
+    batch_size: int = _setting(500, "Stream entries the ingest worker applies per transaction")
+    office_hours: str = _setting("08:30-12:00,14:30-18:00", "Office hours that working time counts")
+    warn_ratio: float = _setting(0.8, "Share of the limit used when a case's light turns yellow")
 
     @property
     def data_path(self) -> Path:
@@ -102,21 +89,12 @@ class Settings:
         return replace(self, **changes)
 
 
+SETTINGS: tuple[Setting, ...] = tuple(
+    Setting(f.name, f.default, f.metadata["help"]) for f in fields(Settings)
+)
+_BY_NAME = {setting.name: setting for setting in SETTINGS}
+
+
 def setting(name: str) -> Setting:
     """The declaration of one setting."""
     return _BY_NAME[name]
-
-
-def _check_declared() -> None:
-    # Settings and SETTINGS must name the same things in the same order.
-    names = [f.name for f in fields(Settings)]
-    declared = [s.name for s in SETTINGS]
-    if names != declared:
-        raise RuntimeError(f"Settings {names} and SETTINGS {declared} differ")
-    for decl in SETTINGS:
-        default = getattr(Settings, decl.name)
-        if default != decl.default:
-            raise RuntimeError(f"setting {decl.name}: default {default!r} != {decl.default!r}")
-
-
-_check_declared()

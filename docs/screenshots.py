@@ -19,10 +19,10 @@ from playwright.sync_api import sync_playwright
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from dashboard.city import city_rules  # noqa: E402
+from dashboard.domain.city import city_rules  # noqa: E402
 from dashboard.settings import Settings  # noqa: E402
+from dashboard.sim.simulator import CitySimulator, SimulatorConfig  # noqa: E402
 from streams.producer import new_event  # noqa: E402
-from streams.simulator import CitySimulator, SimulatorConfig  # noqa: E402
 from tests.browser.conftest import CHROMIUM_ARGS  # noqa: E402
 from tests.hall import Hall, temporary_hall  # noqa: E402
 

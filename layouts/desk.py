@@ -2,7 +2,7 @@
 
 Only the switch and the after-action reports live here so far; the full desk
 (filters, case drill-down, urging) grows on this page. The role check is on the
-server (dashboard.switch), not in what the page shows.
+server (dashboard.web.switch), not in what the page shows.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from typing import Any
 from dash import Dash, Input, Output, State, dcc, html
 from flask import has_request_context, session
 
-from dashboard import afteraction
-from dashboard.app import App
-from dashboard.switch import HAZARDS, SwitchRefused, switch
+from dashboard.store import afteraction
+from dashboard.web.context import App
+from dashboard.web.switch import HAZARDS, SwitchRefused, switch
 from layouts.components.views import view_app, view_header
 from layouts.i18n import labels
 from streams.names import SignalLevel

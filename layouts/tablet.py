@@ -12,9 +12,9 @@ from typing import Any
 from dash import Dash, dcc, html
 from flask import has_request_context, session
 
-from dashboard import kpis
-from dashboard.app import App
-from dashboard.kpis import Period, Ranked
+from dashboard.store import kpis
+from dashboard.store.kpis import Period, Ranked
+from dashboard.web.context import App
 from layouts.components.views import data, view_app, view_header
 from layouts.i18n import labels
 

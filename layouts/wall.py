@@ -7,18 +7,14 @@ renderer serves the first paint and every live push, and countdowns tick locally
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from dash import ClientsideFunction, Dash, Input, Output, dcc, html
 from flask import has_request_context, session
 
-from dashboard import emergency, kpis
-from dashboard.app import App
-from dashboard.screenfigures import emergency_figures, hourly_reports, unit_rates
-from dashboard.snapshot import epoch_ms, open_cases
-from dashboard.walls import Screen
-from layouts import BUILD
+from dashboard.domain.walls import Screen
+from dashboard.web.context import App
+from dashboard.web.snapshot import snapshot
 from layouts.components.citymap import city_map
 from layouts.components.views import data, view_app
 from layouts.i18n import labels
@@ -37,29 +33,6 @@ def register(app: App) -> Dash:
         Input("wall-tick", "data"),
     )
     return wall
-
-
-def snapshot(app: App) -> dict[str, Any]:
-    """Everything a screen needs to draw itself from scratch."""
-    now = datetime.now(UTC)
-    with app.store.sessions() as session:
-        cases = open_cases(session)
-        strip = {
-            **kpis.strip(session, now, app.timezone).as_dict(),
-            "trend": hourly_reports(session, now, app.timezone),
-        }
-        units = unit_rates(session, now, app.timezone)
-        current = emergency.state(session)
-        if current is not None:
-            strip["emergency"] = emergency_figures(session, current["raised_at"], now)
-    return {
-        "now": epoch_ms(now),
-        "build": BUILD,
-        "cases": cases,
-        "kpis": strip,
-        "units": units,
-        "emergency": current,
-    }
 
 
 def meta(app: App) -> dict[str, Any]:

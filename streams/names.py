@@ -59,7 +59,13 @@ class CaseState(StrEnum):
     @property
     def is_open(self) -> bool:
         """Whether the case still needs work (not closed, rejected or voided)."""
-        return self not in (CaseState.CLOSED, CaseState.REJECTED, CaseState.VOIDED)
+        return self not in CLOSED_STATES
+
+
+# The states that end a case; every other state is open. Screens get both lists in
+# their metadata, so the browser never redefines them.
+CLOSED_STATES = (CaseState.CLOSED, CaseState.REJECTED, CaseState.VOIDED)
+OPEN_STATES = tuple(state for state in CaseState if state not in CLOSED_STATES)
 
 
 class Source(StrEnum):
@@ -114,3 +120,4 @@ class Push(StrEnum):
     EMERGENCY = "emergency"
     RESYNC = "resync"
     HEARTBEAT = "heartbeat"
+    REVOKED = "revoked"

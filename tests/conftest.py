@@ -14,15 +14,21 @@ from pathlib import Path
 
 import pytest
 import redis
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, create_engine, text
 
-from dashboard.city import city_rules
-from dashboard.db import init_db, make_engine
-from dashboard.lifecycle import Rules
+from dashboard.domain.city import city_rules
+from dashboard.domain.lifecycle import Rules
 from dashboard.runtime import EmbeddedRedis
 from dashboard.settings import Settings
-from dashboard.store import Store
+from dashboard.store.batch import Store
+from dashboard.store.db import init_db, make_engine
 from streams.producer import Producer
+
+# Property tests check rules, not speed: on CI's two loaded cores one example can take
+# longer than Hypothesis's 200 ms deadline, which would fail a correct rule.
+hypothesis_settings.register_profile("commandhall", deadline=None)
+hypothesis_settings.load_profile("commandhall")
 
 
 @pytest.fixture(scope="session")

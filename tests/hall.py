@@ -15,11 +15,11 @@ from pathlib import Path
 import redis
 from sqlalchemy.orm import sessionmaker
 
-from dashboard import demo
-from dashboard.auth import Accounts
-from dashboard.db import make_engine
+from dashboard.process import demo
 from dashboard.runtime import EmbeddedRedis, free_port
 from dashboard.settings import Settings
+from dashboard.store.accounts import Accounts
+from dashboard.store.db import make_engine
 from streams.producer import Producer
 
 

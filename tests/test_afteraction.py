@@ -34,10 +34,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dashboard import afteraction
-from dashboard.afteraction import HourlyReports, LevelSpan, Report, UnitFigures
-from dashboard.models import Case
-from dashboard.store import Store
+from dashboard.store import afteraction
+from dashboard.store.afteraction import HourlyReports, LevelSpan, Report, UnitFigures
+from dashboard.store.batch import Store
+from dashboard.store.models import Case
 from streams.consumer import Item
 from streams.producer import new_event
 from streams.schema import validate

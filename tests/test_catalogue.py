@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.catalogue import (
+from dashboard.domain.catalogue import (
     DEFAULT_DIR,
     Catalogue,
     Category,
@@ -14,7 +14,7 @@ from dashboard.catalogue import (
     UnitKind,
     load_catalogue,
 )
-from dashboard.limits import Limit, LimitUnit
+from dashboard.domain.limits import Limit, LimitUnit
 from streams.names import Kind, Urgency
 
 H = LimitUnit.NATURAL_HOURS

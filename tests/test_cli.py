@@ -59,7 +59,7 @@ def test_broken_city_file_is_one_line_naming_file_and_line(tmp_path: Path) -> No
     """A city catalogue with a mistake stops start-up with file, line and problem."""
     import shutil
 
-    from dashboard.catalogue import DEFAULT_DIR
+    from dashboard.domain.catalogue import DEFAULT_DIR
 
     city = tmp_path / "city"
     shutil.copytree(DEFAULT_DIR, city)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dashboard.models import Case
+from dashboard.store.models import Case
 from streams.deadletter import dead_letters, replay
 from streams.producer import new_event
 from tests.test_ingest import T0, case_events, count, drain, make_ingest

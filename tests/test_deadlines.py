@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dashboard.deadlines import (
+from dashboard.domain.deadlines import (
     Clock,
     emergency_limit,
     extend_clock,
@@ -17,8 +17,8 @@ from dashboard.deadlines import (
     remaining_seconds,
     start_clock,
 )
-from dashboard.limits import Limit, LimitUnit
-from dashboard.workcal import WorkingCalendar
+from dashboard.domain.limits import Limit, LimitUnit
+from dashboard.domain.workcal import WorkingCalendar
 from streams.names import Light
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -10,12 +10,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from dashboard import emergency, lifecycle
-from dashboard.configfile import ConfigError
-from dashboard.emergency import Policy, Timeline, load_policy
-from dashboard.lifecycle import Rules
-from dashboard.models import AuditEntry
-from dashboard.store import Store
+from dashboard.domain import lifecycle
+from dashboard.domain.configfile import ConfigError
+from dashboard.domain.emergency import Policy, load_policy
+from dashboard.domain.lifecycle import Rules
+from dashboard.store import emergency
+from dashboard.store.batch import Store
+from dashboard.store.emergency import load_timeline
+from dashboard.store.models import AuditEntry, Case
 from streams.consumer import Item
 from streams.names import SignalLevel
 from streams.producer import new_event
@@ -169,7 +171,7 @@ def test_rebuild_with_the_timeline_matches_the_store(store: Store, rules: Rules)
     apply(store, raised("orange"), *damaged_road("R1", 10))
     history = [parse_entry({"event": row.payload}) for row in store.history("R1")]
     with store.sessions() as session:
-        rebuilt = lifecycle.rebuild(history, rules, Timeline.load(session))
+        rebuilt = lifecycle.rebuild(history, rules, Case, load_timeline(session))
     assert rebuilt is not None and rebuilt.deadline == store.case("R1").deadline
 
 

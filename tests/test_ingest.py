@@ -12,11 +12,11 @@ import pytest
 import redis
 from sqlalchemy import Engine, func, select
 
-from dashboard.db import make_engine
-from dashboard.ingest import Ingest
-from dashboard.models import Case, EventRow
+from dashboard.ingest.worker import Ingest
 from dashboard.settings import Settings
-from dashboard.store import Store
+from dashboard.store.batch import Store
+from dashboard.store.db import make_engine
+from dashboard.store.models import Case, EventRow
 from streams.consumer import Handled, Item, Outage
 from streams.names import dead_letter_key
 from streams.producer import new_event

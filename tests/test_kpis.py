@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dashboard import kpis
-from dashboard.kpis import Figures, Period
-from dashboard.store import Store
+from dashboard.store import kpis
+from dashboard.store.batch import Store
+from dashboard.store.kpis import Figures, Period
 from streams.consumer import Item
 from streams.producer import new_event
 from streams.schema import validate

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dashboard import lifecycle
-from dashboard.lifecycle import Rules, TransitionError
-from dashboard.models import Case
+from dashboard.domain import lifecycle
+from dashboard.domain.lifecycle import Rules, TransitionError
+from dashboard.store.models import Case
 from streams.producer import new_event
 from streams.schema import Event, validate
 
@@ -32,7 +32,7 @@ def report(**fields: Any) -> Event:
 
 def run(rules: Rules, *events: Event) -> Case:
     """Fold events into a case."""
-    case = lifecycle.rebuild(events, rules)
+    case = lifecycle.rebuild(events, rules, Case)
     assert case is not None
     return case
 
@@ -205,7 +205,7 @@ def test_state_rebuilds_from_stored_history(rules: Rules, store) -> None:
     ]
     store.apply_batch([Item(str(i), e) for i, e in enumerate(events)])
     history = [parse_entry({"event": row.payload}) for row in store.history("C1")]
-    rebuilt, stored = lifecycle.rebuild(history, rules), store.case("C1")
+    rebuilt, stored = lifecycle.rebuild(history, rules, Case), store.case("C1")
     assert rebuilt is not None and stored is not None
     columns = [c.key for c in Case.__table__.columns]
     assert {c: getattr(rebuilt, c) for c in columns} == {c: getattr(stored, c) for c in columns}

@@ -13,13 +13,13 @@ from zoneinfo import ZoneInfo
 import pytest
 import redis
 
-from dashboard.lifecycle import Rules, apply
-from dashboard.models import Case
+from dashboard.domain.lifecycle import Rules, apply
+from dashboard.sim.simcity import Outline, rhythm
+from dashboard.sim.simulator import CitySimulator, SimulatorConfig
+from dashboard.store.models import Case
 from streams.names import CaseState, EventType, Source
 from streams.producer import Producer
 from streams.schema import validate
-from streams.simcity import Outline, rhythm
-from streams.simulator import CitySimulator, SimulatorConfig
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # A Tuesday: the day's rhythm and office hours both apply.
@@ -42,7 +42,7 @@ def fold(events: Events, rules: Rules) -> dict[str, Case]:
     for body in events:
         event = validate(body)
         assert event.case_id is not None
-        cases[event.case_id] = apply(cases.get(event.case_id), event, rules)
+        cases[event.case_id] = apply(cases.get(event.case_id), event, rules, new_case=Case)
     return cases
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.configfile import ConfigError
-from dashboard.walls import View, load_walls
+from dashboard.domain.configfile import ConfigError
+from dashboard.domain.walls import View, load_walls
 
 
 def write(tmp_path: Path, text: str) -> Path:

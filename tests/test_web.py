@@ -9,8 +9,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from dashboard.app import App, create_app
-from dashboard.auth import Role
 from dashboard.settings import Settings
+from dashboard.store.accounts import Role
 from streams.consumer import Item
 from streams.producer import new_event
 from streams.schema import validate

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dashboard.limits import LimitUnit
-from dashboard.workcal import WorkingCalendar
+from dashboard.domain.limits import LimitUnit
+from dashboard.domain.workcal import WorkingCalendar
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 WH = LimitUnit.WORKING_HOURS
@@ -324,7 +324,7 @@ def test_uncovered_year_falls_back_to_monday_to_friday() -> None:
 def test_uncovered_year_warns_once(caplog: pytest.LogCaptureFixture) -> None:
     """The Mon-Fri fallback logs a single warning per year."""
     calendar = WorkingCalendar()
-    with caplog.at_level(logging.WARNING, logger="dashboard.workcal"):
+    with caplog.at_level(logging.WARNING, logger="dashboard.domain.workcal"):
         calendar.add(datetime(2099, 1, 2, 9, tzinfo=SHANGHAI), 30, WH)
     warnings = [r for r in caplog.records if "2099" in r.getMessage()]
     assert len(warnings) == 1

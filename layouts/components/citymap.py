@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import dash_leaflet as dl
 
-from dashboard.catalogue import Catalogue
+from dashboard.domain.catalogue import Catalogue
 
 Shade = Literal["overdue", "open"]
 SHADES: tuple[Shade, ...] = ("overdue", "open")

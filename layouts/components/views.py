@@ -6,7 +6,7 @@ from typing import Any
 
 from dash import Dash, html
 
-from dashboard.app import App
+from dashboard.web.context import App
 from layouts import ASSETS
 from layouts.i18n import labels
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import Page
 
-from dashboard.catalogue import load_catalogue
+from dashboard.domain.catalogue import load_catalogue
 from streams.names import Kind
 from streams.producer import new_event
 from tests.browser.conftest import ARTIFACTS

@@ -72,7 +72,7 @@ def test_boards_page_when_they_do_not_fit(page: Page, screens_hall: Hall) -> Non
     assert pages > 1
     assert page.get_attribute(".pager", "data-pages") == str(pages)
     first = page.eval_on_selector_all(".board", "bs => bs.map(b => b.dataset.department)")
-    page.wait_for_function("commandhall.wall.page === 1", timeout=8000)
+    page.wait_for_function("commandhall.wall.page === 1", timeout=20_000)
     second = page.eval_on_selector_all(".board", "bs => bs.map(b => b.dataset.department)")
     assert second and not set(first) & set(second)
     assert page.evaluate("document.documentElement.scrollHeight") <= 720
@@ -89,5 +89,5 @@ def test_screen_rotates_through_its_views(page: Page, screens_hall: Hall) -> Non
     """A screen with two views switches to the second after its time."""
     open_screen(page, screens_hall, "test/rotating")
     assert page.get_attribute(".wall", "data-view") == "boards"
-    page.wait_for_function("document.querySelector('.wall').dataset.view === 'map'", timeout=8000)
+    page.wait_for_function("document.querySelector('.wall').dataset.view === 'map'", timeout=20_000)
     assert page.is_visible(".map-panel") and page.is_hidden(".boards")

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import CDPSession, Page
 
-from dashboard.lifecycle import Rules
-from streams.simulator import CitySimulator, SimulatorConfig
+from dashboard.domain.lifecycle import Rules
+from dashboard.sim.simulator import CitySimulator, SimulatorConfig
 from tests.browser.test_wall import open_wall
 from tests.hall import Hall
 

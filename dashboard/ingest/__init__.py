@@ -1,0 +1,1 @@
+"""The ingest worker: stream → store → pushes. It never imports the web layer."""

@@ -1,0 +1,44 @@
+"""Live push: tell browsers what changed, through the Socket.IO message queue.
+
+The ingest worker never imports the web app. It holds a write-only Socket.IO
+manager on the same Redis channel the web servers listen on (python-socketio's
+`write_only` manager), and every web process relays what it hears to its screens.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+import socketio
+
+from dashboard.store.models import Case
+from dashboard.store.snapshot import case_summary
+from streams.names import SOCKETIO_CHANNEL, Push
+
+log = logging.getLogger(__name__)
+
+WALLS_ROOM = "walls"
+
+
+class Pusher:
+    """Emits changes to every connected screen from outside the web process."""
+
+    def __init__(self, redis_url: str, channel: str = SOCKETIO_CHANNEL) -> None:
+        self.manager = socketio.RedisManager(redis_url, channel=channel, write_only=True)
+
+    def emit(self, event: Push, data: Any, room: str | None = None) -> None:
+        """Send one event to all screens (or one room)."""
+        self.manager.emit(event.value, data, namespace="/", room=room)
+
+    def cases(self, cases: Iterable[Case], server_ms: int) -> None:
+        """Push changed cases."""
+        self.emit(Push.CASES, {"cases": [case_summary(case) for case in cases], "now": server_ms})
+
+    def kpis(self, strip: dict[str, Any], server_ms: int, units: dict[str, Any] | None) -> None:
+        """Push the KPI strip and, when refreshed, the units' rates."""
+        message: dict[str, Any] = {"kpis": strip, "now": server_ms}
+        if units is not None:
+            message["units"] = units
+        self.emit(Push.KPIS, message)

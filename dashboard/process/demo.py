@@ -1,0 +1,184 @@
+"""`commandhall demo`: the whole product on one machine, from nothing.
+
+Starts an embedded Redis (unless one is configured), SQLite in the data folder, and
+three child processes — ingest, simulator, web — then prints where to look. Ctrl-C
+(or SIGTERM) stops the children, then Redis; children also die with the demo if it
+is killed, through PR_SET_PDEATHSIG, so nothing is left behind.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from sqlalchemy import delete
+from sqlalchemy.orm import sessionmaker
+
+from dashboard import runtime
+from dashboard.settings import SETTINGS, Settings
+from dashboard.store.accounts import Accounts, AuthError, Role
+from dashboard.store.db import init_db, make_engine
+from dashboard.store.models import Case, EventRow
+from streams.names import dead_letter_key
+
+log = logging.getLogger(__name__)
+
+COMMANDER = "commander"
+PR_SET_PDEATHSIG = 1
+
+
+def run_demo(settings: Settings, rate: float, keep_data: bool = False) -> int:
+    """Run the demo until interrupted; the exit code."""
+    folder = runtime.data_folder(settings)
+    embedded = None
+    if not settings.redis_url:
+        embedded = runtime.EmbeddedRedis(folder / "redis")
+        settings = settings.with_(redis_url=embedded.url)
+    children: list[subprocess.Popen[bytes]] = []
+    try:
+        password, token = prepare(settings, folder)
+        if not keep_data:
+            reset_city(settings)
+        backfill = "0" if keep_data else "24"
+        children = [
+            spawn(settings, "ingest"),
+            # A kept city continues where it was; a fresh one starts with a day of history.
+            spawn(settings, "simulate", "--rate", str(rate), "--backfill-hours", backfill),
+            spawn(settings, "serve"),
+        ]
+        if wait_healthy(settings, children):
+            print_banner(settings, password, token)
+        return supervise(children)
+    finally:
+        stop_all(children)
+        if embedded is not None:
+            embedded.stop()
+
+
+def prepare(settings: Settings, folder: Path) -> tuple[str, str]:
+    """Database, a commander account and a wall token; their secrets."""
+    engine = make_engine(settings.resolved_database_url)
+    init_db(engine)
+    accounts = Accounts(sessionmaker(engine, expire_on_commit=False))
+    password = _kept_secret(folder / "commander.password", lambda: secrets.token_urlsafe(9))
+    try:
+        accounts.create_user(COMMANDER, password, Role.COMMANDER)
+    except AuthError:
+        accounts.set_password(COMMANDER, password)
+    token_file = folder / "wall.token"
+    if not token_file.exists() or accounts.check_token(token_file.read_text().strip()) is None:
+        token_file.write_text(accounts.create_token("demo-wall"))
+        token_file.chmod(0o600)
+    engine.dispose()
+    return password, token_file.read_text().strip()
+
+
+def reset_city(settings: Settings) -> None:
+    """Forget the previous run's cases and stream; accounts and tokens stay.
+
+    The simulator cannot pick up the stories of a previous run's open cases, which
+    would otherwise sit on the wall going red for ever.
+    """
+    engine = make_engine(settings.resolved_database_url)
+    with engine.begin() as connection:
+        connection.execute(delete(Case))
+        connection.execute(delete(EventRow))
+    engine.dispose()
+    client = runtime.connect(settings.redis_url)
+    client.delete(settings.stream_key, dead_letter_key(settings.stream_key))
+
+
+def _kept_secret(path: Path, make: object) -> str:
+    if not path.exists():
+        path.write_text(make())  # type: ignore[operator]
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _die_with_parent() -> None:
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def spawn(settings: Settings, *args: str) -> subprocess.Popen[bytes]:
+    """A `commandhall` child process with the demo's settings in its environment."""
+    env = dict(os.environ)
+    for setting in SETTINGS:
+        env[setting.envvar] = str(getattr(settings, setting.name))
+    command = [sys.executable, "-m", "dashboard.cli", *args]
+    preexec = _die_with_parent if sys.platform.startswith("linux") else None
+    return subprocess.Popen(command, env=env, preexec_fn=preexec)
+
+
+def wait_healthy(
+    settings: Settings, children: list[subprocess.Popen[bytes]], timeout: float = 60
+) -> bool:
+    """Wait until the web server answers /healthz (or a child dies)."""
+    url = f"http://{settings.host}:{settings.port}/healthz"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(child.poll() is not None for child in children):
+            return False
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return True
+        except OSError:
+            time.sleep(0.3)
+    return False
+
+
+def print_banner(settings: Settings, password: str, token: str) -> None:
+    """Tell the user where everything is."""
+    base = f"http://{settings.host}:{settings.port}"
+    print(
+        "\n"
+        "command hall demo is running\n"
+        f"  wall:       {base}/wall/?token={token}\n"
+        f"  sign in:    {base}/login   user {COMMANDER}, password {password}\n"
+        f"  health:     {base}/healthz\n"
+        f"  redis:      {settings.redis_url}   stream {settings.stream_key}\n"
+        "  publish:    XADD "
+        f'{settings.stream_key} * event \'{{"event_id": ..., "type": ...}}\'\n'
+        "  stop:       Ctrl-C\n",
+        flush=True,
+    )
+
+
+def supervise(children: list[subprocess.Popen[bytes]]) -> int:
+    """Wait until a signal arrives or a child exits; the exit code."""
+    stopping = {"signal": 0}
+
+    def on_signal(signum: int, _frame: object) -> None:
+        stopping["signal"] = signum
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, on_signal)
+    while not stopping["signal"]:
+        for child in children:
+            if child.poll() is not None:
+                log.error("Demo: %s exited with %s; stopping", child.args, child.returncode)
+                return 1
+        time.sleep(0.2)
+    return 0
+
+
+def stop_all(children: list[subprocess.Popen[bytes]], grace: float = 10) -> None:
+    """Ask each child to stop, then insist."""
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for child in children:
+        try:
+            child.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()

@@ -1,0 +1,1 @@
+"""SQL storage: the schema, the batch store, accounts, KPIs and screen figures."""

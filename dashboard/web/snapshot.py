@@ -1,0 +1,31 @@
+"""What a screen loads to draw itself from scratch: open cases, KPIs, the emergency.
+
+The wall's page carries it on first load and `/api/snapshot` serves it after a
+reconnect; pushes after it bring the screen up to date.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from dashboard.store import emergency
+from dashboard.store.figures import kpi_strip, unit_rates
+from dashboard.store.snapshot import epoch_ms, open_cases
+from dashboard.web.context import App
+
+
+def snapshot(app: App) -> dict[str, Any]:
+    """Everything a screen needs to draw itself from scratch."""
+    now = datetime.now(UTC)
+    with app.store.sessions() as session:
+        current = emergency.state(session)
+        raised = current["raised_at"] if current is not None else None
+        return {
+            "now": epoch_ms(now),
+            "build": app.build,
+            "cases": open_cases(session),
+            "kpis": kpi_strip(session, now, app.timezone, emergency_raised_ms=raised),
+            "units": unit_rates(session, now, app.timezone),
+            "emergency": current,
+        }
