@@ -98,23 +98,64 @@ def ingest(name: str | None, **values: Any) -> None:
 @click.option("--rate", default=1.0, show_default=True, help="events per second (day average)")
 @click.option("--seed", default=None, type=int, help="random seed for a repeatable city")
 @click.option("--backfill-hours", default=24.0, show_default=True, help="history to start with")
-def simulate(rate: float, seed: int | None, backfill_hours: float, **values: Any) -> None:
-    """Publish a simulated city's case events to the stream."""
-    from dashboard.process.worker import run_simulator
+@click.option("--busy", is_flag=True, help="every hour as busy as the day's peak")
+@click.option("--adopt-open", is_flag=True, help="also play the open cases in the database")
+def simulate(
+    rate: float,
+    seed: int | None,
+    backfill_hours: float,
+    busy: bool,
+    adopt_open: bool,
+    **values: Any,
+) -> None:
+    """Publish a simulated city's case events to the stream.
 
-    run_simulator(to_settings(values), rate, seed, backfill_hours, stop_on_signals())
+    The city follows the time of day (quiet at night); --busy overrides the rhythm.
+    """
+    from dashboard.process.worker import run_simulator
+    from dashboard.sim.simulator import SimulatorConfig
+
+    config = SimulatorConfig(rate=rate, seed=seed, backfill_hours=backfill_hours, busy=busy)
+    run_simulator(to_settings(values), config, stop_on_signals(), adopt_open)
 
 
 @main.command()
 @settings_options
 # 1 event/s is a big city's busy day (~20,000 cases); raise it to watch a typhoon.
 @click.option("--rate", default=1.0, show_default=True, help="simulated events per second")
-@click.option("--keep-data", is_flag=True, help="keep the previous run's cases (no backfill)")
-def demo(rate: float, keep_data: bool, **values: Any) -> None:
-    """Start everything: embedded Redis, SQLite, simulator, ingest and the web server."""
+@click.option("--busy", is_flag=True, help="simulate the day's peak at every hour (night demos)")
+@click.option("--fresh", is_flag=True, help="forget the previous run's cases and start over")
+@click.option("--keep-data", is_flag=True, hidden=True)  # the default now; kept for scripts
+def demo(rate: float, busy: bool, fresh: bool, keep_data: bool, **values: Any) -> None:
+    """Start everything: embedded Redis, SQLite, simulator, ingest and the web server.
+
+    A restart keeps the city (cases, accounts, tokens) and the Redis port.
+    """
     from dashboard.process.demo import run_demo
 
-    sys.exit(run_demo(to_settings(values), rate, keep_data))
+    sys.exit(run_demo(to_settings(values), rate, fresh=fresh, busy=busy))
+
+
+@main.command()
+@click.argument("events", type=click.File("r"), default="-")
+@settings_options
+def publish(events: Any, **values: Any) -> None:
+    """Publish contract-v1 events from a file or standard input (- by default).
+
+    One JSON object per line, or one JSON array of objects; each is checked against
+    the contract before anything is sent. No redis-cli needed.
+    """
+    from dashboard import runtime
+    from streams.producer import Producer, read_events
+
+    settings = to_settings(values)
+    try:
+        batch = read_events(events.read())
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    connection = runtime.connect(runtime.redis_url(settings))
+    Producer(connection, settings.stream_key).publish_many(batch)
+    click.echo(f"published {len(batch)} event(s) to {settings.stream_key}")
 
 
 def _accounts(settings: Settings) -> Any:

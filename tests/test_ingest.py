@@ -226,3 +226,65 @@ def test_worker_loop_survives_an_outage(redis_client, producer, store, settings,
     stop.set()
     thread.join(5)
     assert store.case("C00002") is not None and pending(redis_client, settings) == 0
+
+
+def kpi_pushes(listener: Any, timeout: float) -> list[dict[str, Any]]:
+    """The KPI pushes heard on the Socket.IO channel within `timeout` seconds."""
+    heard, deadline = [], time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        message = listener.get_message(timeout=0.1)
+        if message and message["type"] == "message":
+            body = json.loads(message["data"])
+            if body.get("event") == "kpis":
+                heard.append(body["data"][0])  # the emit's arguments
+    return heard
+
+
+def test_month_rates_converge_after_a_burst_without_more_events(
+    redis_client, redis_url, producer, store, settings
+) -> None:
+    """After the last event, the strip's month rates reach the true figures by themselves."""
+    from dashboard.ingest.pusher import Pusher
+    from dashboard.store import kpis
+
+    channel = f"{settings.stream_key}:socketio"
+    listener = redis_client.pubsub()
+    listener.subscribe(channel)
+    ingest = Ingest(
+        redis_client, store, Pusher(redis_url, channel=channel),
+        stream=settings.stream_key, group=settings.consumer_group, name="w1",
+        timezone="Asia/Shanghai", kpis_s=0.0, slow_s=1.0,
+    )  # fmt: skip
+    ingest.consumer.ensure_group()
+    # Dispatched this month (the month's cohort), minutes apart, closed by now or soon.
+    month = kpis.Period.month_of(datetime.now(UTC), "Asia/Shanghai")
+    t = max(datetime.now(UTC) - timedelta(minutes=10), month.start + timedelta(seconds=1))
+    # One case closed on time, so the month has a rate; pushed, the slow figures fresh.
+    on_time = story("K1", t)
+    on_time += [new_event("case.handled", "K1", t + timedelta(minutes=1))]
+    on_time += [new_event("case.closed", "K1", t + timedelta(minutes=2))]
+    producer.publish_many(on_time)
+    drain(ingest)
+    ingest.flush(force=True)
+    # Right after, a case closed late: the next push's month rates are not due yet.
+    late = story("K2", t, deadline=t + timedelta(minutes=1))
+    late += [new_event("case.handled", "K2", t + timedelta(minutes=2))]
+    late += [new_event("case.closed", "K2", t + timedelta(minutes=3))]
+    producer.publish_many(late)
+    drain(ingest)
+    ingest.flush(force=True)
+    with store.sessions() as session:
+        truth = kpis.month_rates(session, datetime.now(UTC), "Asia/Shanghai")
+    stale = kpi_pushes(listener, 0.3)[-1]["kpis"]
+    assert (stale["closure_rate"], stale["on_time_rate"]) != (truth[0], truth[1])
+    # No more events: the worker's loop alone brings the true rates within `slow_s`.
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        ingest.consumer.step()
+        ingest.flush()
+        heard = kpi_pushes(listener, 0.05)
+        if heard and heard[-1]["kpis"]["on_time_rate"] == truth[1]:
+            break
+    else:
+        raise AssertionError("the month rates never reached the true figures")
+    assert heard[-1]["kpis"]["closure_rate"] == truth[0]

@@ -209,3 +209,9 @@ def test_state_rebuilds_from_stored_history(rules: Rules, store) -> None:
     assert rebuilt is not None and stored is not None
     columns = [c.key for c in Case.__table__.columns]
     assert {c: getattr(rebuilt, c) for c in columns} == {c: getattr(stored, c) for c in columns}
+
+
+def test_a_report_with_only_a_position_counts_in_its_district(rules: Rules) -> None:
+    """The server places a case reported with lon/lat only (rankings, map shading)."""
+    case = run(rules, report(lon=113.55, lat=22.25))
+    assert (case.district, case.street, case.grid) == ("440402", None, None)

@@ -12,7 +12,7 @@ import io
 import json
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -30,6 +30,7 @@ from dashboard.domain.configfile import (
     top_records,
 )
 from dashboard.domain.limits import Limit, LimitUnit
+from dashboard.domain.places import LEVELS, Places
 from streams.names import Kind, Urgency
 
 _E = TypeVar("_E", bound=StrEnum)
@@ -41,6 +42,8 @@ CATEGORIES_FILE = "categories.yaml"
 CATEGORIES_CSV = "categories.csv"
 AREAS_FILE = "areas.yaml"
 OUTLINES_FILE = "districts.geojson"
+# Optional: outlines of streets and grids place reports that carry only a position.
+AREA_OUTLINE_FILES = {"street": "streets.geojson", "grid": "grids.geojson"}
 
 
 class UnitKind(StrEnum):
@@ -138,10 +141,31 @@ class Catalogue:
     districts: Mapping[str, District]
     outlines: dict
     majors_en: Mapping[tuple[Kind, str], str] = field(default_factory=dict)
+    # Street and grid outlines by code, where the city configures them.
+    area_outlines: Mapping[str, Mapping[str, dict]] = field(default_factory=dict)
     _grids: Mapping[str, tuple[District, Street]] = field(init=False, repr=False, compare=False)
+    _places: Places = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_grids", _index_grids(self.districts.values()))
+        districts = {f["properties"]["code"]: f["geometry"] for f in self.outlines["features"]}
+        object.__setattr__(self, "_places", Places({"district": districts, **self.area_outlines}))
+
+    def place(self, lon: float, lat: float, given: Mapping[str, Any]) -> dict[str, str | None]:
+        """District, street and grid of a report: as given, from its grid, or located.
+
+        What the report names wins; a known grid names its street and district; the
+        outlines place the rest.
+        """
+        found: dict[str, str | None] = {level: given.get(level) for level in LEVELS}
+        if found["grid"] in self._grids:
+            district, street = self._grids[str(found["grid"])]
+            found["district"] = found["district"] or district.code
+            found["street"] = found["street"] or street.code
+        if not all(found.values()):
+            located = self._places.locate(lon, lat)
+            found = {level: code or located.get(level) for level, code in found.items()}
+        return found
 
     def category(self, kind: Kind | str, code: str) -> Category | None:
         """The category of a kind and code; None when the city has none such."""
@@ -504,12 +528,28 @@ def _features(file: str, text: str) -> list:
     return features
 
 
-def _outline(file: str, text: str, feature: dict, districts: Mapping, bbox: tuple) -> str:
-    """Check one outline feature; return the district code it belongs to."""
+def _load_area_outlines(path: Path, known: Collection, what: str, bbox: tuple) -> dict[str, dict]:
+    """Optional outlines of streets or grids, by code (none when the file is absent)."""
+    if not path.exists():
+        return {}
+    text = read_text(path)
+    found: dict[str, dict] = {}
+    for feature in _features(path.name, text):
+        code = _outline(path.name, text, feature, known, bbox, what)
+        if code in found:
+            raise ConfigError(path.name, _line_of(text, code, 2), f"two outlines for {code}")
+        found[code] = feature["geometry"]
+    return found
+
+
+def _outline(
+    file: str, text: str, feature: dict, known: Collection, bbox: tuple, what: str = "district"
+) -> str:
+    """Check one outline feature; return the code of the area it belongs to."""
     code = str((feature.get("properties") or {}).get("code", ""))
     line = _line_of(text, code) if code else None
-    if code not in districts:
-        raise ConfigError(file, line, f"outline for unknown district '{code}'")
+    if code not in known:
+        raise ConfigError(file, line, f"outline for unknown {what} '{code}'")
     geometry = feature.get("geometry") or {}
     if geometry.get("type") not in ("Polygon", "MultiPolygon"):
         raise ConfigError(file, line, f"outline of {code} must be a Polygon or MultiPolygon")
@@ -559,6 +599,11 @@ def load_catalogue(directory: Path | str | None = None) -> Catalogue:
     categories = _load_categories(root, units)
     districts, lines = _load_areas(root / AREAS_FILE)
     outlines = _load_outlines(root / OUTLINES_FILE, districts, lines, city.bbox)
+    areas = _area_codes(districts)
+    area_outlines = {
+        level: _load_area_outlines(root / name, areas[level], level, city.bbox)
+        for level, name in AREA_OUTLINE_FILES.items()
+    }
     return Catalogue(
         city=city.name,
         city_en=city.name_en,
@@ -570,4 +615,12 @@ def load_catalogue(directory: Path | str | None = None) -> Catalogue:
         districts=MappingProxyType(districts),
         outlines=outlines,
         majors_en=MappingProxyType(categories.majors_en),
+        area_outlines=MappingProxyType({k: v for k, v in area_outlines.items() if v}),
     )
+
+
+def _area_codes(districts: Mapping[str, District]) -> dict[str, set[str]]:
+    """The codes of the streets and grids, by level."""
+    streets = [street for district in districts.values() for street in district.streets]
+    grids = {grid for street in streets for c in street.communities for grid in c.grids}
+    return {"street": {street.code for street in streets}, "grid": grids}

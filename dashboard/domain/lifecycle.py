@@ -146,8 +146,11 @@ def report(event: Event, rules: Rules, new_case: Callable[..., C]) -> C:
         supervised=False,
         emergency=bool(data.get("emergency", False)),
     )
-    for name in ("district", "street", "grid", "address", "description"):
+    for name in ("address", "description"):
         setattr(case, name, data.get(name))
+    # A report with only lon/lat still lands in its district (and street, grid).
+    for level, code in rules.catalogue.place(case.lon, case.lat, data).items():
+        setattr(case, level, code)
     if data["source"] == Source.SELF:
         # 自查自纠: the inspector fixed it on the spot; reported and closed at once.
         case.state, case.closed_at, case.closed_on_time = S.CLOSED.value, event.at, True

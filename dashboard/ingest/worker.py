@@ -48,6 +48,7 @@ class Ingest:
         coalesce_s: float = 0.1,
         heartbeat_s: float = 10.0,
         kpis_s: float = 1.0,
+        slow_s: float = 15.0,
     ) -> None:
         self.store, self.pusher, self.timezone = store, pusher, timezone
         self.coalesce_s, self.heartbeat_s, self.kpis_s = coalesce_s, heartbeat_s, kpis_s
@@ -62,7 +63,11 @@ class Ingest:
             count=batch_size,
             claim_idle_ms=claim_idle_ms,
         )
-        self.slow = SlowFigures(timezone)
+        self.slow = SlowFigures(timezone, every=slow_s)
+        # Cases changed since the slow figures were last computed: once they are due
+        # again, a KPI push goes out even if no more events come, so a burst's last
+        # changes reach the month's rates within `slow_s` (not at the next event).
+        self._slow_stale = False
         self._changed: dict[str, Case] = {}
         self._emergency_changed = True  # screens learn the state the worker starts in
         self._emergency: dict[str, Any] | None = None
@@ -99,6 +104,8 @@ class Ingest:
             self.pusher.cases(self._changed.values(), epoch_ms(datetime.now(UTC)) or 0)
             self._changed.clear()
             self._last_push = time.monotonic()
+            self._kpis_dirty = self._slow_stale = True
+        if self._slow_stale and self.slow.due():
             self._kpis_dirty = True
         if self._kpis_dirty and (force or time.monotonic() - self._last_kpis >= self.kpis_s):
             self.push_kpis()
@@ -113,7 +120,9 @@ class Ingest:
             strip = kpi_strip(
                 session, now, self.timezone, emergency_raised_ms=raised, slow=self.slow
             )
-        units = self.slow.units if "trend" in strip else None
+        fresh = "trend" in strip  # the slow figures were just recomputed
+        self._slow_stale = self._slow_stale and not fresh
+        units = self.slow.units if fresh else None
         self.pusher.kpis(strip, epoch_ms(now) or 0, units)
         self._kpis_dirty, self._last_kpis = False, time.monotonic()
 

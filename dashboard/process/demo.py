@@ -19,7 +19,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.orm import sessionmaker
 
 from dashboard import runtime
@@ -35,25 +35,27 @@ COMMANDER = "commander"
 PR_SET_PDEATHSIG = 1
 
 
-def run_demo(settings: Settings, rate: float, keep_data: bool = False) -> int:
-    """Run the demo until interrupted; the exit code."""
+def run_demo(settings: Settings, rate: float, fresh: bool = False, busy: bool = False) -> int:
+    """Run the demo until interrupted; the exit code.
+
+    The city is kept between runs (its open cases are played on to their end); with
+    `fresh` it starts over with a simulated day of history.
+    """
     folder = runtime.data_folder(settings)
     embedded = None
     if not settings.redis_url:
-        embedded = runtime.EmbeddedRedis(folder / "redis")
+        embedded = runtime.EmbeddedRedis(runtime.embedded_folder(settings))
         settings = settings.with_(redis_url=embedded.url)
     children: list[subprocess.Popen[bytes]] = []
     try:
         password, token = prepare(settings, folder)
-        if not keep_data:
+        if fresh:
             reset_city(settings)
-        backfill = "0" if keep_data else "24"
-        children = [
-            spawn(settings, "ingest"),
-            # A kept city continues where it was; a fresh one starts with a day of history.
-            spawn(settings, "simulate", "--rate", str(rate), "--backfill-hours", backfill),
-            spawn(settings, "serve"),
-        ]
+        # A kept city continues where it was; a new one starts with a day of history.
+        kept = has_cases(settings)
+        simulate = ["simulate", "--rate", str(rate), "--backfill-hours", "0" if kept else "24"]
+        simulate += (["--adopt-open"] if kept else []) + (["--busy"] if busy else [])
+        children = [spawn(settings, "ingest"), spawn(settings, *simulate), spawn(settings, "serve")]
         if wait_healthy(settings, children):
             print_banner(settings, password, token)
         return supervise(children)
@@ -94,6 +96,15 @@ def reset_city(settings: Settings) -> None:
     engine.dispose()
     client = runtime.connect(settings.redis_url)
     client.delete(settings.stream_key, dead_letter_key(settings.stream_key))
+
+
+def has_cases(settings: Settings) -> bool:
+    """Whether an earlier run left a city in the database."""
+    engine = make_engine(settings.resolved_database_url)
+    with engine.connect() as connection:
+        found = connection.execute(select(Case.case_id).limit(1)).first() is not None
+    engine.dispose()
+    return found
 
 
 def _kept_secret(path: Path, make: object) -> str:

@@ -3,16 +3,23 @@
 Threaded workers fit Flask-SocketIO's threading mode: each websocket holds a thread,
 so `threads` bounds the screens one worker serves. Several workers (or machines)
 need no sticky sessions because browsers use the websocket transport only.
+
+An open websocket is a request that never ends: on shutdown the worker closes
+every screen's connection first (screens reconnect by themselves), or gunicorn
+would wait out its graceful timeout and then SIGKILL the worker.
 """
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Callable
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from dashboard.app import create_app
 from dashboard.settings import Settings
+from dashboard.web.context import App
 
 
 class _Server(BaseApplication):  # type: ignore[misc]
@@ -28,11 +35,37 @@ class _Server(BaseApplication):  # type: ignore[misc]
         return self._load()
 
 
+_built: list[App] = []  # the app of this worker process, for the shutdown hooks
+
+
 def wsgi(settings: Settings) -> Any:
     """The WSGI application for the settings (built in the worker, after the fork)."""
-    from dashboard.app import create_app
+    app = create_app(settings)
+    _built.append(app)
+    return app.server
 
-    return create_app(settings).server
+
+def close_screens() -> None:
+    """Close every open Socket.IO connection of this worker, without waiting."""
+    for app in _built:
+        for socket in list(app.socketio.server.eio.sockets.values()):
+            socket.close(wait=False, abort=True)
+
+
+def _post_worker_init(worker: Any) -> None:
+    # SIGTERM (graceful stop) ends the worker's loop, then gunicorn waits for every
+    # request: close the websockets first so that wait is short.
+    def handle_exit(sig: int, frame: Any) -> None:
+        close_screens()
+        worker.alive = False
+
+    signal.signal(signal.SIGTERM, handle_exit)
+
+
+def _worker_int(worker: Any) -> None:
+    # SIGINT/SIGQUIT (Ctrl-C, quick stop): the worker exits at once, but its threads
+    # would keep the process alive while their websockets stay open.
+    close_screens()
 
 
 def serve(settings: Settings, workers: int = 1, threads: int = 100) -> None:
@@ -45,5 +78,7 @@ def serve(settings: Settings, workers: int = 1, threads: int = 100) -> None:
         "graceful_timeout": 5,
         "accesslog": None,
         "loglevel": "warning",
+        "post_worker_init": _post_worker_init,
+        "worker_int": _worker_int,
     }
     _Server(lambda: wsgi(settings), options).run()

@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import threading
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from dashboard import runtime
 from dashboard.domain.city import city_rules
 from dashboard.ingest.pusher import Pusher
 from dashboard.ingest.worker import Ingest
 from dashboard.settings import Settings
+from dashboard.sim.simulator import CitySimulator, OpenCase, SimulatorConfig
 from dashboard.store.batch import Store
 from dashboard.store.db import init_db, make_engine
+from dashboard.store.models import Case
+from streams.names import OPEN_STATES
 from streams.producer import Producer
 
 
@@ -38,15 +44,28 @@ def build_ingest(settings: Settings, name: str) -> Ingest:
 
 def run_simulator(
     settings: Settings,
-    rate: float,
-    seed: int | None,
-    backfill_hours: float,
+    config: SimulatorConfig,
     stop: threading.Event,
+    adopt_open: bool = False,
 ) -> None:
-    """Publish a simulated city into the stream until `stop` is set."""
-    from dashboard.sim.simulator import CitySimulator, SimulatorConfig
+    """Publish a simulated city into the stream until `stop` is set.
 
+    With `adopt_open`, the cases an earlier run left open are played to their end
+    too (a demo that kept its data), instead of going red for ever.
+    """
     rules = city_rules(settings)
     producer = Producer(runtime.connect(runtime.redis_url(settings)), settings.stream_key)
-    config = SimulatorConfig(rate=rate, seed=seed, backfill_hours=backfill_hours)
-    CitySimulator(rules.catalogue, rules.calendar, config).run(producer, stop)
+    simulator = CitySimulator(rules.catalogue, rules.calendar, config)
+    if adopt_open:
+        engine = make_engine(settings.resolved_database_url)
+        with Store(engine, rules).sessions() as session:
+            simulator.adopt(open_stories(session))
+        engine.dispose()
+    simulator.run(producer, stop)
+
+
+def open_stories(session: Session) -> list[OpenCase]:
+    """The open cases, as the simulator takes them over."""
+    columns = (Case.case_id, Case.state, Case.kind, Case.category, Case.urgency)
+    rows = session.execute(select(*columns).where(Case.state.in_(OPEN_STATES)))
+    return [OpenCase(*row) for row in rows]

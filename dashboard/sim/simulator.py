@@ -38,12 +38,13 @@ from dashboard.sim.simcity import (
     urgency_for,
     weight_and_self_share,
 )
-from streams.names import EventType, Kind, Source, Urgency
+from streams.names import CaseState, EventType, Kind, Source, Urgency
 from streams.producer import Producer, new_event
 
 log = logging.getLogger(__name__)
 
 T = EventType
+S = CaseState
 TICK_SECONDS = 0.1
 BACKFILL_SLICE = timedelta(minutes=10)
 PUBLISH_BATCH = 1000
@@ -80,6 +81,17 @@ Step = tuple[float, EventType, dict[str, Any] | None]
 
 
 @dataclass(frozen=True)
+class OpenCase:
+    """A case an earlier run left open, for the simulator to play to its end."""
+
+    case_id: str
+    state: str
+    kind: str
+    category: str
+    urgency: str
+
+
+@dataclass(frozen=True)
 class SimulatorConfig:
     """How busy the simulated city is and how it behaves."""
 
@@ -87,6 +99,8 @@ class SimulatorConfig:
     seed: int | None = None
     overdue_share: float = 0.10  # of dispatched cases, handled after the deadline
     backfill_hours: float = 8.0
+    # A demo at night: every hour as busy as the day's peak instead of the day's rhythm.
+    busy: bool = False
 
     def __post_init__(self) -> None:
         if not self.rate > 0:
@@ -156,6 +170,31 @@ class _Planner:
         story.add(at, T.REPORTED, **self._report(category, urgency, source))
         if source is not Source.SELF:  # a self-handled case is closed by its report
             self._triage(story, source, at)
+        story.seal()
+        return story
+
+    def resume(self, case: OpenCase, at: datetime) -> _Story | None:
+        """The rest of an open case's life from `at`, by the state it is in."""
+        category = self.catalogue.category(case.kind, case.category)
+        if category is None:
+            return None  # a category the city no longer has: leave it be
+        story = _Story(case.case_id, category, Urgency(case.urgency))
+        if case.state == S.REPORTED:
+            story.add(at, T.FILED)
+            self._dispatch(story, at)
+        elif case.state == S.FILED:
+            self._dispatch(story, at)
+        elif case.state in (S.DISPATCHED, S.SUSPENDED):
+            if case.state == S.SUSPENDED:
+                at += _minutes(30, 240, self.rng)
+                story.add(at, T.RESUMED)
+            self._work(story, at)
+        elif case.state == S.HANDLED:
+            verified = at + _minutes(10, 45, self.rng)
+            story.add(verified, T.VERIFIED, passed=True)
+            story.add(verified + _minutes(5, 20, self.rng), T.CLOSED)
+        elif case.state == S.VERIFYING:
+            story.add(at + _minutes(5, 20, self.rng), T.CLOSED)
         story.seal()
         return story
 
@@ -306,11 +345,21 @@ class CitySimulator:
         starts = (self.start - step * i for i in range(CALIBRATION_CASES))
         return sum(len(sampler.plan(at).steps) for at in starts) / CALIBRATION_CASES
 
+    def adopt(self, cases: list[OpenCase]) -> int:
+        """Play cases an earlier run left open to their end; how many were taken."""
+        stories = [self.planner.resume(case, self.start) for case in cases]
+        for story in stories:
+            if story is not None:
+                self._schedule(story)
+        return sum(story is not None for story in stories)
+
     def _arrival_after(self, ts: float) -> float:
         """The next arrival of a Poisson process whose rate follows the rhythm (thinning)."""
         peak = self.case_rate * RHYTHM_PEAK
         while True:
             ts += self.rng.expovariate(peak)
+            if self.config.busy:
+                return ts
             local = datetime.fromtimestamp(ts, self.tz)
             hour = local.hour + local.minute / 60 + local.second / 3600
             if self.rng.random() * RHYTHM_PEAK < rhythm(hour):

@@ -109,9 +109,13 @@ class SlowFigures:
         self.units: dict[str, dict[str, Any]] = {}
         self.trend: list[int] = []
 
+    def due(self) -> bool:
+        """Whether `every` seconds have passed since the last refresh."""
+        return time.monotonic() - self._at >= self.every
+
     def refresh(self, session: Session, now: datetime) -> bool:
         """Recompute if due; whether anything was recomputed."""
-        if time.monotonic() - self._at < self.every:
+        if not self.due():
             return False
         self.month = kpis.month_rates(session, now, self.tz)
         self.units = unit_rates(session, now, self.tz)

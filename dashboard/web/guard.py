@@ -10,7 +10,7 @@ from html import escape
 from typing import Any
 from urllib.parse import quote
 
-from flask import Response, redirect, request, session
+from flask import Response, jsonify, redirect, request, session
 
 from dashboard.web.context import App, Routes, add_routes
 
@@ -48,7 +48,10 @@ def check(app: App) -> Any:
         if path.startswith("/wall") and request.args.get("screen") and session.get("user_id"):
             session["screen"] = request.args["screen"]  # a signed-in user picks one
         return None
-    if path.startswith(("/wall", "/api/", "/socket.io")):
+    if path.startswith("/api/"):
+        # Integrations read JSON: the refusal is JSON too, not a page.
+        return jsonify({"error": "sign in (POST /login) or open a wall with its token"}), 401
+    if path.startswith(("/wall", "/socket.io")):
         return page("Not allowed", "需要有效的显示令牌或登录。", 401)
     return redirect("/login?next=" + quote(request.full_path))
 
