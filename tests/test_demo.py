@@ -3,9 +3,11 @@ Ctrl-C leaves no process behind."""
 
 from __future__ import annotations
 
+import http.cookiejar
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -13,6 +15,7 @@ import urllib.request
 from pathlib import Path
 
 import psutil
+import simple_websocket
 
 from dashboard.runtime import free_port
 
@@ -39,37 +42,133 @@ def health(port: int) -> dict[str, object]:
         return body
 
 
-def test_demo_runs_live_and_stops_cleanly(tmp_path: Path) -> None:
-    """The demo serves a wall fed by its simulator; SIGINT stops every process."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "COMMANDHALL_DATA_DIR": str(tmp_path / "data"),
-        "COMMANDHALL_PORT": str(port),
-    }
+def demo_env(tmp_path: Path, port: int) -> dict[str, str]:
+    """The environment of a demo in its own data folder."""
+    env = {**os.environ, "COMMANDHALL_DATA_DIR": str(tmp_path / "data")}
+    env["COMMANDHALL_PORT"] = str(port)
     env.pop("COMMANDHALL_REDIS_URL", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "dashboard.cli", "demo", "--rate", "50"],
+    return env
+
+
+def start_demo(env: dict[str, str], log: Path, *args: str) -> subprocess.Popen[str]:
+    """`commandhall demo` in a session of its own (as a terminal runs it)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "dashboard.cli", "demo", "--rate", "50", *args],
         env=env,
         stdout=subprocess.PIPE,
+        stderr=log.open("w"),
         text=True,
         start_new_session=True,
     )
+
+
+def wait_applied(port: int) -> None:
+    """Until the demo's ingest has applied something."""
+    for _ in range(120):
+        if health(port).get("last_applied_age_s") is not None:
+            return
+        time.sleep(0.5)
+    raise AssertionError("the demo applied nothing")
+
+
+def open_screen(port: int, token: str) -> simple_websocket.Client:
+    """A wall screen's live connection (a Socket.IO websocket), as a browser opens it."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener.open(f"http://127.0.0.1:{port}/wall/?token={token}", timeout=30).read()
+    cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
+    url = f"ws://127.0.0.1:{port}/socket.io/?EIO=4&transport=websocket"
+    screen = simple_websocket.Client.connect(url, headers={"Cookie": cookie})
+    assert str(screen.receive(timeout=30)).startswith("0")  # engine.io "open"
+    screen.send("40")  # Socket.IO connect to the default namespace
+    assert str(screen.receive(timeout=30)).startswith("40")  # accepted
+    return screen
+
+
+def cli(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """Run another `commandhall` command beside the demo, as a user would."""
+    command = [sys.executable, "-m", "dashboard.cli", *args]
+    return subprocess.run(command, env=env, input=stdin, capture_output=True, text=True)
+
+
+def test_demo_runs_live_and_stops_cleanly(tmp_path: Path) -> None:
+    """The demo serves a wall fed by its simulator; Ctrl-C stops every process at once.
+
+    An open screen must not hold the shutdown: gunicorn would wait out its graceful
+    timeout and SIGKILL the worker ("Perhaps out of memory?").
+    """
+    port = free_port()
+    env, log = demo_env(tmp_path, port), tmp_path / "demo.log"
+    process = start_demo(env, log)
     try:
         banner = read_banner(process)
         assert "/wall/?token=" in banner["wall"] and "redis://127.0.0.1:" in banner["redis"]
         assert "password" in banner["sign in"]
         family = psutil.Process(process.pid).children(recursive=True)
         assert len(family) >= 4  # redis-server, ingest, simulator, web (and its worker)
-        for _ in range(60):
-            if health(port).get("last_applied_age_s") is not None:
-                break
-            time.sleep(0.5)
-        assert health(port)["ok"] is True and health(port)["last_applied_age_s"] is not None
+        wait_applied(port)
+        assert health(port)["ok"] is True
+        screen = open_screen(port, banner["wall"].rpartition("token=")[2])
     finally:
         os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
         code = process.wait(30)
+    assert not screen.connected  # the server closed it on the way out
     assert code == 0
+    assert "SIGKILL" not in log.read_text() and "Traceback" not in log.read_text()
     time.sleep(0.5)
     alive = [p for p in family if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
     assert alive == []
+
+
+def test_commands_beside_a_running_demo_find_its_redis(tmp_path: Path) -> None:
+    """deadletter list and publish, run with the demo's data folder only, reach its Redis."""
+    port = free_port()
+    env = demo_env(tmp_path, port)
+    process = start_demo(env, tmp_path / "demo.log")
+    try:
+        read_banner(process)
+        listed = cli(env, "deadletter", "list")
+        assert listed.returncode == 0, listed.stderr
+        event = '{"event_id": "ev-1", "type": "emergency.cleared", "at": "2026-11-22T09:30:00Z"}'
+        published = cli(env, "publish", stdin=event)
+        assert published.returncode == 0 and "published 1" in published.stdout
+        refused = cli(env, "publish", stdin='{"event_id": "ev-2", "type": "case.nope"}')
+        assert refused.returncode != 0 and "event 1 (ev-2)" in refused.stderr
+    finally:
+        os.killpg(process.pid, signal.SIGINT)
+        process.wait(30)
+
+
+def case_ids(tmp_path: Path) -> set[str]:
+    """The cases in the demo's SQLite database."""
+    with sqlite3.connect(tmp_path / "data" / "commandhall.db") as db:
+        return {row[0] for row in db.execute("select case_id from cases")}
+
+
+def test_a_restart_keeps_the_city_and_the_redis_port(tmp_path: Path) -> None:
+    """A plain restart keeps every case and comes back on the same Redis URL; --fresh forgets."""
+    port = free_port()
+    env = demo_env(tmp_path, port)
+    first = start_demo(env, tmp_path / "first.log")
+    try:
+        redis_url = read_banner(first)["redis"].split()[0]
+        wait_applied(port)
+    finally:
+        os.killpg(first.pid, signal.SIGINT)
+        first.wait(30)
+    before = case_ids(tmp_path)
+    assert before
+    second = start_demo(env, tmp_path / "second.log")
+    try:
+        assert read_banner(second)["redis"].split()[0] == redis_url
+        assert before <= case_ids(tmp_path)
+    finally:
+        os.killpg(second.pid, signal.SIGINT)
+        second.wait(30)
+    fresh = start_demo(env, tmp_path / "fresh.log", "--fresh", "--busy")
+    try:
+        read_banner(fresh)
+        assert not before & case_ids(tmp_path)
+    finally:
+        os.killpg(fresh.pid, signal.SIGINT)
+        fresh.wait(30)
