@@ -288,3 +288,26 @@ def test_month_rates_converge_after_a_burst_without_more_events(
     else:
         raise AssertionError("the month rates never reached the true figures")
     assert heard[-1]["kpis"]["closure_rate"] == truth[0]
+
+
+def test_lag_counts_what_the_group_has_not_finished_on_any_redis(
+    redis_client, producer, store, settings
+) -> None:
+    """Undelivered and pending entries are counted even where XINFO has no `lag` (6.2).
+
+    docs/screenshots.py and /healthz wait on this; the embedded Redis reports no
+    `lag`, so a wait on XINFO's own field returned before the backfill was applied.
+    """
+    from streams.consumer import lag
+
+    ingest = make_ingest(redis_client, store, settings, "w1")
+    producer.publish_many(case_events(5))
+    assert lag(redis_client, settings.stream_key, settings.consumer_group) == {
+        "undelivered": 15,
+        "pending": 0,
+    }
+    drain(ingest)
+    assert lag(redis_client, settings.stream_key, settings.consumer_group) == {
+        "undelivered": 0,
+        "pending": 0,
+    }

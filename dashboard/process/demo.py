@@ -156,8 +156,7 @@ def print_banner(settings: Settings, password: str, token: str) -> None:
         f"  sign in:    {base}/login   user {COMMANDER}, password {password}\n"
         f"  health:     {base}/healthz\n"
         f"  redis:      {settings.redis_url}   stream {settings.stream_key}\n"
-        "  publish:    XADD "
-        f'{settings.stream_key} * event \'{{"event_id": ..., "type": ...}}\'\n'
+        "  publish:    .venv/bin/commandhall publish < events.jsonl   (one JSON event a line)\n"
         "  stop:       Ctrl-C\n",
         flush=True,
     )
