@@ -2,22 +2,31 @@
 
 Only the switch and the after-action reports live here so far; the full desk
 (filters, case drill-down, urging) grows on this page. The role check is on the
-server (dashboard.web.switch), not in what the page shows.
+server (dashboard.web.switch), not in what the page shows. The form starts at the
+mode in force: raising only goes up, lowering is its own confirmed action.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from dash import Dash, Input, Output, State, dcc, html
+from dash import Dash, Input, Output, State, ctx, dcc, html
 from flask import has_request_context, session
 
-from dashboard.store import afteraction
+from dashboard.store import afteraction, emergency
 from dashboard.web.context import App
 from dashboard.web.switch import HAZARDS, SwitchRefused, switch
-from layouts.components.views import view_app, view_header
+from layouts.components.views import data, view_app, view_header
 from layouts.i18n import labels
 from streams.names import SignalLevel
+
+# Each button asks for confirmation; the confirmation throws the switch.
+CONFIRMED = ("raise", "change", "note", "clear")
+ACTION_OF = {"raise": "raise", "change": "change_level", "note": "note", "clear": "clear"}
+PERIOD_COLUMNS = ("col_hazard", "col_level", "col_cases", "col_start", "col_end")
+PERIODS_REFRESH_MS = 10_000
 
 
 def register(app: App) -> Dash:
@@ -32,67 +41,99 @@ def layout(app: App) -> html.Div:
     """The desk page."""
     text = labels(app.settings.language)
     username = session.get("username") if has_request_context() else None
+    with app.store.sessions() as db:
+        current = emergency.state(db)
     return html.Div(
-        [view_header(app, "desk_title", username), switch_panel(text), periods_panel(app, text)],
+        [
+            view_header(app, "desk_title", username),
+            switch_panel(text, current),
+            periods_panel(app, text),
+        ],
         className="desk",
         lang="en" if app.settings.language == "en" else "zh",
     )
 
 
-def switch_panel(text: dict[str, str]) -> html.Div:
+def options(text: dict[str, str], prefix: str, values: list[str]) -> list[dict[str, str]]:
+    """Dropdown options named in the view's language, valued by their codes."""
+    return [{"label": text[f"{prefix}_{value}"], "value": value} for value in values]
+
+
+def switch_panel(text: dict[str, str], current: dict[str, Any] | None) -> html.Div:
     """The emergency switch: hazard, level, a required reason, and confirmation."""
+    hazard = current["hazard"] if current else "typhoon"
+    level = current["level"] if current else SignalLevel.YELLOW.value
+    buttons = [
+        html.Button(text["raise"], id="raise-button", className="raise-button"),
+        html.Button(text["change_level"], id="change-button", className="change-button"),
+        html.Button(text["update_note"], id="note-button", className="note-button"),
+        html.Button(text["clear"], id="clear-button", className="clear-button"),
+    ]
     return html.Div(
         [
             html.H2(text["emergency"]),
             html.Div(
                 [
-                    dcc.Dropdown(list(HAZARDS), "typhoon", id="switch-hazard", clearable=False),
                     dcc.Dropdown(
-                        [s.value for s in SignalLevel], "yellow", id="switch-level", clearable=False
+                        options(text, "hazard", list(HAZARDS)),
+                        hazard,
+                        id="switch-hazard",
+                        clearable=False,
+                    ),
+                    dcc.Dropdown(
+                        options(text, "level", [s.value for s in SignalLevel]),
+                        level,
+                        id="switch-level",
+                        clearable=False,
                     ),
                     dcc.Textarea(id="switch-reason", placeholder=text["reason"]),
                 ],
                 className="switch-form",
             ),
-            html.Div(
-                [
-                    html.Button(text["raise"], id="raise-button", className="raise-button"),
-                    html.Button(text["clear"], id="clear-button", className="clear-button"),
-                ],
-                className="switch-buttons",
-            ),
-            dcc.ConfirmDialog(id="raise-confirm", message=text["confirm_raise"]),
-            dcc.ConfirmDialog(id="clear-confirm", message=text["confirm_clear"]),
+            html.Div(buttons, className="switch-buttons"),
+            *[
+                dcc.ConfirmDialog(id=f"{name}-confirm", message=text[f"confirm_{name}"])
+                for name in CONFIRMED
+            ],
             html.Div(id="switch-result", className="switch-result"),
+        ],
+        className="panel",
+        **data(level_in_force=level if current else ""),
+    )
+
+
+def periods_panel(app: App, text: dict[str, str]) -> html.Div:
+    """Past emergency periods with their after-action reports, kept up to date."""
+    return html.Div(
+        [
+            html.H2(text["periods"]),
+            html.Div(id="periods-list", children=periods_table(app, text)),
+            dcc.Interval(id="periods-refresh", interval=PERIODS_REFRESH_MS),
         ],
         className="panel",
     )
 
 
-def periods_panel(app: App, text: dict[str, str]) -> html.Div:
-    """Past emergency periods with their after-action reports."""
-    return html.Div(
-        [html.H2(text["periods"]), html.Div(id="periods-list", children=periods_table(app, text))],
-        className="panel",
-    )
-
-
 def periods_table(app: App, text: dict[str, str]) -> Any:
-    """A table of past emergency periods with links to their reports."""
+    """A table of emergency periods, times in the city's zone, with their reports."""
     with app.store.sessions() as db:
         rows = afteraction.periods(db)
+    zone = ZoneInfo(app.timezone)
+    head = html.Tr([html.Th(text[key]) for key in PERIOD_COLUMNS] + [html.Th(""), html.Th("")])
     return html.Table(
-        [
+        [head]
+        + [
             html.Tr(
                 [
-                    html.Td(row["hazard"]),
-                    html.Td(row["highest_level"]),
+                    html.Td(text[f"hazard_{row['hazard']}"]),
+                    html.Td(text[f"level_{row['highest_level']}"]),
                     html.Td(str(row["cases"])),
-                    html.Td(str(row["start"])[:16].replace("T", " ")),
-                    html.Td(str(row.get("end") or "")[:16].replace("T", " ")),
+                    html.Td(local_minute(row["start"], zone)),
+                    html.Td(local_minute(row.get("end"), zone) or text["in_force"]),
                     html.Td(html.A(text["report"], href=f"/api/emergencies/{row['id']}")),
                     html.Td(html.A(text["csv"], href=f"/api/emergencies/{row['id']}.csv")),
-                ]
+                ],
+                **data(period=row["id"]),
             )
             for row in rows
         ],
@@ -100,39 +141,44 @@ def periods_table(app: App, text: dict[str, str]) -> Any:
     )
 
 
-def _callbacks(app: App, desk: Dash) -> None:
-    @desk.callback(
-        Output("raise-confirm", "displayed"),
-        Input("raise-button", "n_clicks"),
-        prevent_initial_call=True,
-    )
-    def ask_raise(_: Any) -> bool:
-        return True
+def local_minute(moment: Any, zone: ZoneInfo) -> str:
+    """An ISO time (or None) as the city's wall-clock minute, 2026-09-14 08:30."""
+    if not moment:
+        return ""
+    return f"{datetime.fromisoformat(str(moment)).astimezone(zone):%Y-%m-%d %H:%M}"
 
-    @desk.callback(
-        Output("clear-confirm", "displayed"),
-        Input("clear-button", "n_clicks"),
-        prevent_initial_call=True,
-    )
-    def ask_clear(_: Any) -> bool:
-        return True
+
+def _callbacks(app: App, desk: Dash) -> None:
+    for name in CONFIRMED:
+        desk.callback(
+            Output(f"{name}-confirm", "displayed"),
+            Input(f"{name}-button", "n_clicks"),
+            prevent_initial_call=True,
+        )(_ask)
 
     @desk.callback(
         Output("switch-result", "children"),
-        Input("raise-confirm", "submit_n_clicks"),
-        Input("clear-confirm", "submit_n_clicks"),
+        [Input(f"{name}-confirm", "submit_n_clicks") for name in CONFIRMED],
         State("switch-hazard", "value"),
         State("switch-level", "value"),
         State("switch-reason", "value"),
         prevent_initial_call=True,
     )
-    def throw(raised: Any, cleared: Any, hazard: str, level: str, reason: str | None) -> Any:
-        from dash import ctx
-
-        action = "raise" if ctx.triggered_id == "raise-confirm" else "clear"
+    def throw(*values: Any) -> Any:
+        hazard, level, reason = values[-3:]
+        action = ACTION_OF[str(ctx.triggered_id).removesuffix("-confirm")]
         user = {"role": session.get("role"), "username": session.get("username")}
+        text = labels(app.settings.language)
         try:
             switch(app, user, action, reason or "", hazard, level)
         except SwitchRefused as error:
-            return str(error)
-        return labels(app.settings.language)["published"]
+            return text.get(error.key, str(error))
+        return text["published"]
+
+    @desk.callback(Output("periods-list", "children"), Input("periods-refresh", "n_intervals"))
+    def refresh_periods(_: Any) -> Any:
+        return periods_table(app, labels(app.settings.language))
+
+
+def _ask(_: Any) -> bool:
+    return True

@@ -38,10 +38,10 @@ def layout(app: App) -> html.Div:
         month = Period.month_of(now, app.timezone)
         by_unit = kpis.ranking(db, month, "department", now)
         by_district = kpis.ranking(db, month, "district", now)
-    names = {
-        **{c: u.name for c, u in app.catalogue.units.items()},
-        **{c: d.name for c, d in app.catalogue.districts.items()},
-    }
+    english = app.settings.language == "en"
+    units, districts = app.catalogue.units, app.catalogue.districts
+    names = {c: u.name_en if english else u.name for c, u in units.items()}
+    names.update({c: d.name_en if english else d.name for c, d in districts.items()})
     return html.Div(
         [
             view_header(app, "tablet_title", username),

@@ -181,3 +181,79 @@ def test_sign_in_never_redirects_off_the_server(client: FlaskClient, app: App) -
         "/login?next=//evil.example/x", data={"username": "duty", "password": "s3cret-pass"}
     )
     assert response.headers["Location"] == "/"
+
+
+def apply_published(app: App, body: dict) -> None:
+    """Apply what the switch published, as the ingest worker would."""
+    app.store.apply_batch([Item(f"9-{body['event_id'][:8]}", validate(body))])
+
+
+def switch_to(client: FlaskClient, **request: str) -> tuple[int, dict]:
+    """POST the emergency switch; the status and the JSON answer."""
+    response = client.post("/api/emergency", json={"reason": "台风预警", **request})
+    return response.status_code, response.get_json()
+
+
+def test_raising_never_lowers_the_level_in_force(client: FlaskClient, app: App) -> None:
+    """With orange in force, 'raise yellow' is refused; the city stays at orange."""
+    sign_in(client, app)
+    status, body = switch_to(client, action="raise", hazard="typhoon", level="orange")
+    apply_published(app, body["published"])
+    status, body = switch_to(client, action="raise", hazard="typhoon", level="yellow")
+    assert status == 400 and "change level" in body["error"]
+    assert app.redis.xlen(app.settings.stream_key) == 1  # nothing more was published
+
+
+def test_lowering_is_an_explicit_audited_change_of_level(client: FlaskClient, app: App) -> None:
+    """'change_level' lowers orange to yellow; the audit row names the level replaced."""
+    from sqlalchemy import select
+
+    from dashboard.store import emergency
+    from dashboard.store.models import AuditEntry
+
+    sign_in(client, app)
+    _, body = switch_to(client, action="raise", hazard="typhoon", level="orange")
+    apply_published(app, body["published"])
+    status, body = switch_to(client, action="change_level", level="yellow", reason="减弱为黄色")
+    assert status == 202 and body["published"]["level"] == "yellow"
+    apply_published(app, body["published"])
+    with app.store.sessions() as session:
+        assert emergency.state(session)["level"] == "yellow"  # type: ignore[index]
+        rows = session.scalars(select(AuditEntry).where(AuditEntry.actor == "duty")).all()
+    requested = [row.detail for row in rows if row.action == "emergency.requested"]
+    assert '"switch": "change_level"' in requested[-1] and '"was": "orange"' in requested[-1]
+
+
+def test_the_note_of_the_mode_in_force_can_be_updated(client: FlaskClient, app: App) -> None:
+    """'note' keeps the level and replaces the note the banner shows; it is audited."""
+    from dashboard.store import emergency
+
+    sign_in(client, app)
+    _, body = switch_to(client, action="raise", hazard="typhoon", level="orange")
+    apply_published(app, body["published"])
+    status, body = switch_to(client, action="note", reason="17时起全市停课")
+    assert status == 202
+    apply_published(app, body["published"])
+    with app.store.sessions() as session:
+        state = emergency.state(session)
+    assert state is not None and (state["level"], state["note"]) == ("orange", "17时起全市停课")
+
+
+def test_the_desk_form_starts_at_the_level_in_force(client: FlaskClient, app: App) -> None:
+    """With orange in force the desk's level dropdown shows orange, not yellow."""
+    sign_in(client, app)
+    _, body = switch_to(client, action="raise", hazard="rainstorm", level="orange")
+    apply_published(app, body["published"])
+    layout = client.get("/desk/_dash-layout").get_json()
+
+    def find(node: object, wanted: str) -> dict | None:
+        if isinstance(node, dict):
+            if node.get("props", {}).get("id") == wanted:
+                return node["props"]
+            return next((f for v in node.values() if (f := find(v, wanted))), None)
+        if isinstance(node, list):
+            return next((f for v in node if (f := find(v, wanted))), None)
+        return None
+
+    assert find(layout, "switch-level")["value"] == "orange"  # type: ignore[index]
+    assert find(layout, "switch-hazard")["value"] == "rainstorm"  # type: ignore[index]

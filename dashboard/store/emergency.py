@@ -63,7 +63,7 @@ def _raised(session: Session, event: Event, policy: Policy, timeline: Timeline) 
         timeline.levels[active.id] = []
         action = "emergency.raised"
     elif active.level == level.value:
-        return False
+        return _noted(session, event, active)
     else:
         active.level = level.value
         action = "emergency.level"
@@ -79,6 +79,16 @@ def _raised(session: Session, event: Event, policy: Policy, timeline: Timeline) 
         level=level.value,
         note=event.data.get("note"),
     )
+    return True
+
+
+def _noted(session: Session, event: Event, active: Any) -> bool:
+    """The same level again: a new note replaces the period's (the banner shows it)."""
+    note = event.data.get("note")
+    if not note or note == active.note:
+        return False
+    active.note = note
+    audit(session, event.at, event.data.get("by"), "emergency.note", id=active.id, note=note)
     return True
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from dashboard.domain.emergency import rank
+from dashboard.store import emergency
 from dashboard.store.accounts import Role
 from dashboard.store.emergency import audit
 from dashboard.web.context import App
@@ -20,8 +22,15 @@ from streams.schema import ContractError, validate
 HAZARDS = ("typhoon", "rainstorm", "flood", "other")
 
 
+ACTIONS = ("raise", "change_level", "note", "clear")
+
+
 class SwitchRefused(ValueError):
-    """The switch was not thrown; the message says why."""
+    """The switch was not thrown; the message says why, `key` names its label."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
 
 
 class NotAllowed(SwitchRefused):
@@ -36,16 +45,23 @@ def switch(
     hazard: str | None = None,
     level: str | None = None,
 ) -> dict[str, Any]:
-    """Raise or clear emergency mode for a signed-in user; the event published."""
+    """Raise, change, annotate or clear emergency mode for a signed-in user.
+
+    Raising never lowers the level in force: lowering is the explicit `change_level`
+    (confirmed on the desk, audited with the level it replaces). The event published
+    is returned.
+    """
     if user.get("role") != Role.COMMANDER.value:
-        raise NotAllowed("only a duty commander may switch emergency mode")
+        raise NotAllowed("err_commander", "only a duty commander may switch emergency mode")
     if len((reason or "").strip()) < 2:
-        raise SwitchRefused("a reason is required")
-    event = _event(action, str(user.get("username")), reason.strip(), hazard, level)
+        raise SwitchRefused("err_reason", "a reason is required")
+    with app.store.sessions() as session:
+        current = emergency.state(session)
+    event = _event(action, str(user.get("username")), reason.strip(), hazard, level, current)
     try:
         validate(event)
     except ContractError as error:
-        raise SwitchRefused(str(error)) from None
+        raise SwitchRefused("err_contract", str(error)) from None
     Producer(app.redis, app.settings.stream_key).publish(event)
     with app.store.sessions.begin() as session:
         audit(
@@ -56,20 +72,53 @@ def switch(
             switch=action,
             hazard=hazard,
             level=level,
+            was=current["level"] if current else None,
             reason=reason.strip(),
         )
     return event
 
 
-def _event(action: str, by: str, reason: str, hazard: str | None, level: str | None) -> dict:
+def _event(
+    action: str,
+    by: str,
+    reason: str,
+    hazard: str | None,
+    level: str | None,
+    current: dict[str, Any] | None,
+) -> dict[str, Any]:
+    if action not in ACTIONS:
+        raise SwitchRefused("err_action", f"action must be one of {', '.join(ACTIONS)}")
     if action == "clear":
         return new_event(EventType.EMERGENCY_CLEARED, by=by, note=reason)
-    if action != "raise":
-        raise SwitchRefused("action must be raise or clear")
-    if hazard not in HAZARDS:
-        raise SwitchRefused(f"hazard must be one of {', '.join(HAZARDS)}")
-    if level not in {s.value for s in SignalLevel}:
-        raise SwitchRefused("level must be a signal colour")
+    if action == "raise":
+        _check_signal(hazard, level)
+        _check_raise(current, str(level))
+    elif current is None:
+        raise SwitchRefused("err_none_active", "no emergency is in force")
+    elif action == "change_level":
+        _check_signal(current["hazard"], level)
+        if level == current["level"]:
+            raise SwitchRefused("err_same_level", f"{level} is already in force")
+        hazard = current["hazard"]
+    else:  # a new note at the level in force
+        hazard, level = current["hazard"], current["level"]
     return new_event(
         EventType.EMERGENCY_RAISED, hazard=hazard, level=level, by=by, note=reason, force=True
     )
+
+
+def _check_signal(hazard: str | None, level: str | None) -> None:
+    if hazard not in HAZARDS:
+        raise SwitchRefused("err_hazard", f"hazard must be one of {', '.join(HAZARDS)}")
+    if level not in {s.value for s in SignalLevel}:
+        raise SwitchRefused("err_level", "level must be a signal colour")
+
+
+def _check_raise(current: dict[str, Any] | None, level: str) -> None:
+    # A raise only moves the city up: lowering orange to yellow is its own action.
+    if current is not None and rank(level) <= rank(current["level"]):
+        raise SwitchRefused(
+            "err_not_higher",
+            f"{current['level']} is in force: raising needs a higher level; "
+            "lowering it is 'change level'",
+        )

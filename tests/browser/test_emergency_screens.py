@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from dashboard.store.accounts import Role
+from layouts.i18n import LABELS
 from streams.producer import new_event
 from tests.browser.conftest import ARTIFACTS
 from tests.hall import Hall
@@ -85,7 +86,8 @@ def test_commander_raises_it_from_the_desk(browser: Browser, em_hall: Hall) -> N
     wall = wall_screen(browser, em_hall, "hall/right")
     desk.once("dialog", lambda dialog: dialog.accept())
     desk.click("#raise-button")
-    desk.wait_for_selector("#switch-result:has-text('reason')")
+    # Refused in the desk's language (Chinese by default), not in the API's English.
+    desk.wait_for_selector(f"#switch-result:has-text('{LABELS['zh']['err_reason']}')")
     desk.fill("#switch-reason", "台风“海燕”登陆预警")
     desk.once("dialog", lambda dialog: dialog.accept())
     desk.click("#raise-button")
