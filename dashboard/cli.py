@@ -10,6 +10,7 @@ import socket
 import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -156,6 +157,41 @@ def publish(events: Any, **values: Any) -> None:
     connection = runtime.connect(runtime.redis_url(settings))
     Producer(connection, settings.stream_key).publish_many(batch)
     click.echo(f"published {len(batch)} event(s) to {settings.stream_key}")
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "family",
+    type=click.Choice(["auto", "nyc", "la", "baltimore", "open311"]),
+    default="auto",
+    show_default=True,
+    help="the export's family; auto reads the header",
+)
+@click.option(
+    "--speed",
+    default=0.0,
+    show_default=True,
+    help="seconds of the export per second (60: an hour a minute); 0: at once",
+)
+@click.option("--from-now", is_flag=True, help="shift the export to start now, to watch it live")
+@click.option(
+    "--mapping",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="mapping file; default: replay.yaml of the city folder",
+)
+@settings_options
+def replay(
+    file: Path, family: str, speed: float, from_now: bool, mapping: Path | None, **values: Any
+) -> None:
+    """Publish a real 311 export as case stories, with the records' own times."""
+    from dashboard.process.feeds import run_replay
+
+    summary = run_replay(to_settings(values), file, family, speed, from_now, mapping)
+    for line in summary.lines():
+        click.echo(line)
 
 
 def _accounts(settings: Settings) -> Any:

@@ -1,0 +1,144 @@
+"""Replays of real 311 exports (shared/data/real311) into the stream and the store."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from dashboard.domain.catalogue import DEFAULT_DIR
+from dashboard.domain.city import city_rules
+from dashboard.feeds.records import Family, Record, Refused, read
+from dashboard.feeds.replay import replay
+from dashboard.feeds.stories import CityMapping, load_mapping
+from dashboard.settings import Settings
+from dashboard.store.batch import Store
+from dashboard.store.models import Case, EventRow
+from streams.producer import Producer
+from tests.test_ingest import dead_letters, drain, make_ingest
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "real311"
+NEW_YORK = DEFAULT_DIR.parent / "new-york"
+NYC_2013 = DATA / "nyc_311_2013" / "nyc_311_2013-12-25.csv"
+NYC_2022 = DATA / "nyc_311_2022_pyboot" / "nyc_311_2022-05-01_sample.csv"
+
+pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason="shared/data/real311 is not beside")
+
+
+@pytest.fixture
+def new_york(engine: Engine) -> Store:
+    """The store with New York's rules (its folder of files, no code of its own)."""
+    return Store(engine, city_rules(Settings(city_dir=str(NEW_YORK))))
+
+
+def count(engine: Engine, what: object) -> int:
+    """Rows of a table."""
+    with engine.connect() as connection:
+        return int(connection.scalar(select(func.count()).select_from(what)) or 0)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("path", "stories", "closed", "set_aside"),
+    [
+        (NYC_2013, 2303, 2226, {"no coordinates": 82, "closed before created": 1}),
+        (NYC_2022, 913, 477, {"no coordinates": 11}),
+    ],
+    ids=["nyc-2013", "nyc-2022"],
+)
+def test_a_new_york_day_replays_into_the_store_with_nothing_lost(
+    path, stories, closed, set_aside, redis_client, settings, new_york, engine
+) -> None:
+    """Every story applies (no dead letter); bad rows are set aside by reason, with lines."""
+    mapping = load_mapping(NEW_YORK / "replay.yaml")
+    summary = replay(path, mapping, "America/New_York", Producer(redis_client, settings.stream_key))
+    print("\n" + "\n".join(summary.lines()))
+    assert (summary.stories, summary.closed, dict(summary.set_aside)) == (
+        stories,
+        closed,
+        set_aside,
+    )
+    assert all(f"{path.name} line " in example for example in summary.examples)
+    drain(make_ingest(redis_client, new_york, settings, "replay", batch_size=500), limit=5000)
+    assert dead_letters(redis_client, settings.stream_key) == []
+    assert count(engine, Case) == stories
+    with engine.connect() as connection:
+        done = connection.scalar(select(func.count()).where(Case.state == "closed"))
+    assert done == closed
+
+
+def test_replaying_the_same_file_twice_changes_nothing(
+    redis_client, settings, new_york, engine
+) -> None:
+    """Event ids come from the records' ids: a second replay is all duplicates."""
+    mapping = load_mapping(NEW_YORK / "replay.yaml")
+    producer = Producer(redis_client, settings.stream_key)
+    ingest = make_ingest(redis_client, new_york, settings, "replay", batch_size=500)
+    replay(NYC_2022, mapping, "America/New_York", producer)
+    drain(ingest, limit=5000)
+    cases, events = count(engine, Case), count(engine, EventRow)
+    replay(NYC_2022, mapping, "America/New_York", producer)
+    drain(ingest, limit=5000)
+    assert (count(engine, Case), count(engine, EventRow)) == (cases, events)
+    assert dead_letters(redis_client, settings.stream_key) == []
+
+
+def test_a_reported_borough_wins_and_a_position_alone_is_placed(new_york, engine) -> None:
+    """Requests land in their borough: named by the export, or located by the outlines."""
+    family, rows = read(NYC_2022, "America/New_York")
+    records = [row for row in rows if isinstance(row, Record) and row.lat is not None]
+    located = Counter(
+        new_york.rules.catalogue.place(r.lon, r.lat, {})["district"]  # type: ignore[arg-type]
+        for r in records
+    )
+    assert family is Family.NYC and located[None] / len(records) < 0.05
+
+
+@pytest.mark.parametrize(
+    ("path", "family", "rows", "refused"),
+    [
+        (DATA / "la_myla311" / "myla311_2017_subset.csv", Family.LA, 9999, 0),
+        (DATA / "la_myla311" / "myla311_2020_jan_requests.csv", Family.LA, 10000, 0),
+        (DATA / "baltimore_311" / "baltimore_311_customer_service_requests.csv",
+         Family.BALTIMORE, 3000, 0),
+        (DATA / "chicago_open311_v2" / "chicago_requests_with_notes.json", Family.OPEN311, 50, 0),
+    ],
+    ids=["la-2017", "la-2020", "baltimore", "chicago"],
+)  # fmt: skip
+def test_every_family_is_detected_and_read(path, family, rows, refused) -> None:
+    """The other exports are recognised by their header and read row by row."""
+    found, read_rows = read(path, "America/Chicago")
+    kinds = Counter(type(row) for row in read_rows)
+    assert (found, kinds[Record] + kinds[Refused], kinds[Refused]) == (family, rows, refused)
+
+
+def test_chicago_transfers_become_returns_and_dispatches() -> None:
+    """A follow-on for another agency returns the case and dispatches it there."""
+    from dashboard.feeds.stories import story
+
+    mapping = CityMapping(categories={}, units={}, default_category=("event", "9901"),
+                          default_unit="other")  # fmt: skip
+    _, rows = read(DATA / "chicago_open311_v2" / "chicago_requests_with_notes.json", "UTC")
+    first = next(row for row in rows if isinstance(row, Record) and row.transfers)
+    units = {first.agency.lower(): "dot", first.transfers[-1].agency.lower(): "dep"}
+    mapped = CityMapping(categories={}, units=units, default_category=("event", "9901"))
+    types = [event["type"] for event in story(first, mapped, "open311")]  # type: ignore[union-attr]
+    assert "case.returned" in types and types.count("case.dispatched") >= 2
+    assert isinstance(story(first, mapping, "open311"), list)
+
+
+def test_the_replay_command_prints_its_summary(redis_url, redis_client, stream_key) -> None:
+    """`commandhall replay FILE --city-dir new-york` publishes and says what it set aside."""
+    from click.testing import CliRunner
+
+    from dashboard.cli import main
+
+    args = ["replay", str(NYC_2022), "--city-dir", str(NEW_YORK), "--redis-url", redis_url]
+    result = CliRunner().invoke(main, [*args, "--stream-key", stream_key])
+    assert result.exit_code == 0, result.output
+    assert "924 rows read, 913 stories published" in result.output
+    assert "set aside, no coordinates: 11" in result.output
+    assert redis_client.xlen(stream_key) == 3693
+    wrong = CliRunner().invoke(main, [*args, "--stream-key", stream_key, "--format", "la"])
+    assert wrong.exit_code != 0 and "reads as nyc, not la" in str(wrong.exception)
