@@ -194,6 +194,42 @@ def replay(
         click.echo(line)
 
 
+@main.group()
+def open311() -> None:
+    """Open311 GeoReport v2 servers as feeds."""
+
+
+@open311.command("pull")
+@click.option("--endpoint", required=True, help="the server's base URL (…/open311/v2)")
+@click.option("--jurisdiction", default=None, help="jurisdiction_id, where the server wants one")
+@click.option("--mapping", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--every", type=float, default=None, help="poll every SECONDS (default: once)")
+@click.option("--since", default=None, help="start of the first window (ISO 8601); default 1 day")
+@click.option("--updated", is_flag=True, help="window by updated_after/updated_before")
+@settings_options
+def open311_pull(
+    endpoint: str,
+    jurisdiction: str | None,
+    mapping: Path | None,
+    every: float | None,
+    since: str | None,
+    updated: bool,
+    **values: Any,
+) -> None:
+    """Poll a GeoReport v2 server's requests.json and publish what changed."""
+    from datetime import UTC, datetime, timedelta
+
+    from dashboard.feeds.open311 import Client
+    from dashboard.process.feeds import run_open311_pull
+
+    start = datetime.fromisoformat(since) if since else datetime.now(UTC) - timedelta(days=1)
+    client = Client(endpoint, jurisdiction, updated=updated)
+    summary = run_open311_pull(
+        to_settings(values), client, start, every, stop_on_signals(), mapping
+    )
+    click.echo(summary.line())
+
+
 def _accounts(settings: Settings) -> Any:
     from sqlalchemy.orm import sessionmaker
 

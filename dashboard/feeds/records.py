@@ -178,12 +178,13 @@ def _open311_rows(path: Path, zone: ZoneInfo) -> Iterator[Row]:
     requests = json.loads(path.read_text(encoding="utf-8"))
     for number, request in enumerate(requests, 1):
         try:
-            yield _open311_record(number, request, zone)
+            yield open311_record(number, request, zone)
         except (KeyError, TypeError, ValueError) as error:
             yield Refused(number, f"request {number}: {error}")
 
 
-def _open311_record(number: int, request: Mapping[str, Any], zone: ZoneInfo) -> Row:
+def open311_record(number: int, request: Mapping[str, Any], zone: ZoneInfo) -> Row:
+    """A GeoReport v2 request (with Chicago's `notes`, where present) as a record."""
     notes = request.get("notes") or []
     closed = next((n["datetime"] for n in notes if n.get("type") == "closed"), None)
     if closed is None and request.get("status") == "closed":

@@ -48,6 +48,10 @@ class CityMapping:
         """The (kind, code) an export's type is filed under."""
         return self.categories.get(name.strip().lower(), self.default_category)
 
+    def case_id(self, request_id: str) -> str:
+        """The case id of a request: the prefix and the id, in the contract's characters."""
+        return self.prefix + SAFE_ID.sub("_", request_id)
+
     def unit(self, agency: str) -> str | None:
         """The responsible unit of an export's agency."""
         return self.units.get(agency.strip().lower(), self.default_unit)
@@ -85,8 +89,7 @@ def story(record: Record, mapping: CityMapping, family: str) -> list[dict[str, A
     refused = _refusal(record, mapping)
     if refused is not None:
         return Refused(record.line, refused)
-    case_id = mapping.prefix + SAFE_ID.sub("_", record.request_id)
-    step = _Steps(f"{family}:{record.request_id}", case_id)
+    step = Steps(f"{family}:{record.request_id}", mapping.case_id(record.request_id))
     step.add(EventType.REPORTED, record.created, **_report(record, mapping))
     if "cancel" in record.status.lower():
         step.add(EventType.REJECTED, record.created + STEP, note=record.status)
@@ -132,7 +135,7 @@ def _report(record: Record, mapping: CityMapping) -> dict[str, Any]:
     return fields
 
 
-def _dispatches(step: _Steps, record: Record, mapping: CityMapping) -> datetime:
+def _dispatches(step: Steps, record: Record, mapping: CityMapping) -> datetime:
     """The first dispatch and one return and re-dispatch per transfer; the last time."""
     at, unit = record.created + 2 * STEP, str(mapping.unit(record.agency))
     due = {"deadline": record.due} if record.due is not None and record.due > at else {}
@@ -147,7 +150,7 @@ def _dispatches(step: _Steps, record: Record, mapping: CityMapping) -> datetime:
     return at
 
 
-class _Steps:
+class Steps:
     """The events of one story, numbered for ids that a replay reproduces."""
 
     def __init__(self, origin: str, case_id: str) -> None:

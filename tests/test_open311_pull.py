@@ -1,0 +1,133 @@
+"""`open311 pull` against a GeoReport v2 server started here, serving Chicago's records."""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from dashboard.feeds.open311 import Client, Puller, ServerError, poll_with_retries
+from dashboard.feeds.stories import CityMapping
+from streams.producer import Producer
+from tests.test_ingest import dead_letters, drain, make_ingest
+from tests.test_replay import NEW_YORK, new_york  # noqa: F401  (the fixture)
+
+CHICAGO = (
+    Path(__file__).resolve().parents[2]
+    / "shared/data/real311/chicago_open311_v2/chicago_requests_with_notes.json"
+)
+YEAR = (datetime(2014, 1, 1, tzinfo=UTC), datetime(2015, 1, 1, tzinfo=UTC))
+pytestmark = pytest.mark.skipif(not CHICAGO.exists(), reason="shared data is not beside")
+
+
+class GeoReport:
+    """A GeoReport v2 server: requests.json filtered by requested time, capped per answer."""
+
+    def __init__(self, requests: list[dict[str, Any]], cap: int) -> None:
+        self.requests, self.cap, self.failures, self.asked = requests, cap, 0, 0
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+                outer.asked += 1
+                if outer.failures:
+                    outer.failures -= 1
+                    self.send_error(503)
+                    return
+                body = json.dumps(outer.answer(self.path)).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *_: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.endpoint = f"http://127.0.0.1:{self.server.server_port}/open311/v2"
+
+    def answer(self, path: str) -> list[dict[str, Any]]:
+        query = {k: v[0] for k, v in parse_qs(urlsplit(path).query).items()}
+        start = datetime.fromisoformat(query["start_date"])
+        end = datetime.fromisoformat(query["end_date"])
+        found = [
+            r for r in self.requests
+            if start <= datetime.fromisoformat(r["requested_datetime"]) < end
+        ]  # fmt: skip
+        return found[: self.cap]
+
+
+@pytest.fixture
+def georeport() -> Iterator[GeoReport]:
+    """The server with Chicago's 50 requests, answering at most 20 at a time."""
+    server = GeoReport(json.loads(CHICAGO.read_text()), cap=20)
+    yield server
+    server.server.shutdown()
+
+
+def puller(server: GeoReport, producer: Producer, stream: str) -> Puller:
+    """A puller mapping every Chicago service onto New York's 'other' class and unit."""
+    mapping = CityMapping(categories={}, units={}, default_category=("event", "9901"),
+                          default_unit="other", prefix="CHI-")  # fmt: skip
+    client = Client(server.endpoint, page_limit=server.cap)
+    return Puller(client, mapping, producer, "America/Chicago", f"{stream}:open311")
+
+
+def test_a_pull_reads_every_request_through_narrowed_windows(
+    georeport,
+    producer,
+    redis_client,
+    settings,
+    new_york,  # noqa: F811
+) -> None:
+    """A capped answer is split until it fits: all 50 requests come in, and apply."""
+    summary = puller(georeport, producer, settings.stream_key).poll(*YEAR)
+    print(f"\n{summary.line()} ({georeport.asked} requests to the server)")
+    assert (summary.requests, summary.new, summary.set_aside) == (50, 50, [])
+    assert summary.closed == 49 and georeport.asked > 3
+    drain(make_ingest(redis_client, new_york, settings, "pull", batch_size=500))
+    assert dead_letters(redis_client, settings.stream_key) == []
+
+
+def test_polling_again_changes_nothing_and_changes_are_followed(
+    georeport,
+    producer,
+    redis_client,
+    settings,
+    new_york,  # noqa: F811
+) -> None:
+    """A second poll publishes nothing; a transfer and a closure become their events."""
+    pulling = puller(georeport, producer, settings.stream_key)
+    pulling.poll(*YEAR)
+    again = pulling.poll(*YEAR)
+    assert (again.new, again.events) == (0, 0)
+    still_open = next(r for r in georeport.requests if r["status"] != "closed")
+    changed = copy.deepcopy(still_open)
+    changed.update(agency_responsible="Streets and Sanitation", status="closed", notes=[])
+    georeport.requests[georeport.requests.index(still_open)] = changed
+    later = pulling.poll(*YEAR)
+    assert (later.transferred, later.closed) == (1, 1)
+    drain(make_ingest(redis_client, new_york, settings, "pull", batch_size=500))
+    assert dead_letters(redis_client, settings.stream_key) == []
+    case = new_york.case("CHI-" + still_open["service_request_id"])
+    assert case is not None and case.state == "closed" and case.returns == 1
+
+
+def test_server_errors_are_retried_then_reported(georeport, producer, settings) -> None:
+    """Two 503s are retried with backoff; a server that keeps failing is said to."""
+    pulling = puller(georeport, producer, settings.stream_key)
+    georeport.failures = 2
+    stop = threading.Event()
+    assert poll_with_retries(pulling, *YEAR, stop, attempts=5).new == 50
+    georeport.failures = 10
+    with pytest.raises(ServerError, match="503"):
+        poll_with_retries(pulling, *YEAR, stop, attempts=2)
