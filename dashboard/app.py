@@ -21,7 +21,7 @@ from dashboard.settings import Settings
 from dashboard.store.accounts import Accounts
 from dashboard.store.batch import Store
 from dashboard.store.db import init_db, make_engine
-from dashboard.web import api, guard, health, screens
+from dashboard.web import api, guard, health, open311, screens
 from dashboard.web.context import App
 from layouts import BUILD, desk, tablet, wall
 from streams.names import SOCKETIO_CHANNEL
@@ -81,6 +81,7 @@ def _register(app: App) -> None:
     guard.register(app)
     health.register(app)
     api.register(app)
+    open311.register(app)
     screens.register(app)
     wall.register(app)
     desk.register(app)

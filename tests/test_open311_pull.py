@@ -16,6 +16,7 @@ import pytest
 
 from dashboard.feeds.open311 import Client, Puller, ServerError, poll_with_retries
 from dashboard.feeds.stories import CityMapping
+from dashboard.web.open311 import SERVICE_FIELDS
 from streams.producer import Producer
 from tests.test_ingest import dead_letters, drain, make_ingest
 from tests.test_replay import NEW_YORK, new_york  # noqa: F401  (the fixture)
@@ -131,3 +132,58 @@ def test_server_errors_are_retried_then_reported(georeport, producer, settings) 
     georeport.failures = 10
     with pytest.raises(ServerError, match="503"):
         poll_with_retries(pulling, *YEAR, stop, attempts=2)
+
+
+# GeoReport v2's service request fields and the JSON types each may take.
+STANDARD_FIELDS: dict[str, tuple[type, ...]] = {
+    "service_request_id": (str,), "status": (str,), "status_notes": (str, type(None)),
+    "service_name": (str, type(None)), "service_code": (str,),
+    "description": (str, type(None)), "agency_responsible": (str, type(None)),
+    "service_notice": (str, type(None)), "requested_datetime": (str,),
+    "updated_datetime": (str, type(None)), "expected_datetime": (str, type(None)),
+    "address": (str, type(None)), "address_id": (str, type(None)),
+    "zipcode": (str, type(None)), "lat": (float, int), "long": (float, int),
+    "media_url": (str, type(None)),
+}  # fmt: skip
+
+
+def test_an_open311_round_trip_keeps_ids_statuses_and_times(
+    georeport, producer, redis_client, settings, engine
+) -> None:
+    """Pulled from a GeoReport server, read back from ours: same ids, statuses, times."""
+    from dashboard.app import create_app
+    from dashboard.store.accounts import Role
+
+    mapping = CityMapping(categories={}, units={}, default_category=("event", "9901"),
+                          default_unit="other")  # fmt: skip
+    client = Client(georeport.endpoint, page_limit=georeport.cap)
+    Puller(client, mapping, producer, "America/Chicago", "rt").poll(*YEAR)
+    app = create_app(settings.with_(city_dir=str(NEW_YORK)), engine=engine)
+    drain(make_ingest(redis_client, app.store, settings, "pull", batch_size=500))
+    app.accounts.create_user("reader", "reader-pass-1", Role.LEADER)
+    web = app.server.test_client()
+    web.post("/login", data={"username": "reader", "password": "reader-pass-1"})
+    ours: dict[str, dict[str, Any]] = {}
+    for start, end in (("2014-01-01", "2014-03-31"), ("2014-03-31", "2014-06-29"),
+                       ("2014-06-29", "2014-09-27"), ("2014-09-27", "2014-12-26")):  # fmt: skip
+        answer = web.get(f"/open311/v2/requests.json?start_date={start}T00:00:00Z"
+                         f"&end_date={end}T00:00:00Z")  # fmt: skip
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+        ours.update({r["service_request_id"]: r for r in answer.get_json()})
+    theirs = {r["service_request_id"]: r for r in georeport.requests}
+    assert set(ours) == set(theirs)
+    for request_id, mine in ours.items():
+        assert set(mine) == set(STANDARD_FIELDS)
+        assert all(isinstance(mine[k], types) for k, types in STANDARD_FIELDS.items())
+        assert mine["status"] == theirs[request_id]["status"]
+        sent = datetime.fromisoformat(theirs[request_id]["requested_datetime"])
+        assert datetime.fromisoformat(mine["requested_datetime"]) == sent
+    one = web.get(f"/open311/v2/requests/{next(iter(ours))}.xml")
+    assert one.status_code == 200 and b"<service_request_id>" in one.data
+    assert (
+        web.get("/open311/v2/requests.json?start_date=2014-01-01&end_date=2014-12-31").status_code
+        == 400
+    )
+    services = web.get("/open311/v2/services.json").get_json()
+    assert {"event-9901", "event-0101"} <= {service["service_code"] for service in services}
+    assert all(set(service) == set(SERVICE_FIELDS) for service in services)
