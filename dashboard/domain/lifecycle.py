@@ -50,7 +50,7 @@ class Rules:
 
 Handler = Callable[[CaseRecord, Event, Rules], None]
 
-# The states each event may leave from (DOMAIN.md, "CaseRecord lifecycle").
+# The states each event may leave from (DOMAIN.md, "Case lifecycle").
 OPEN = frozenset(OPEN_STATES)
 ALLOWED: dict[EventType, frozenset[CaseState]] = {
     EventType.FILED: frozenset({S.REPORTED}),
