@@ -176,6 +176,7 @@ def publish(events: Any, **values: Any) -> None:
     help="seconds of the export per second (60: an hour a minute); 0: at once",
 )
 @click.option("--from-now", is_flag=True, help="shift the export to start now, to watch it live")
+@click.option("--limit", type=int, default=None, help="replay only the first N rows")
 @click.option(
     "--mapping",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -184,12 +185,19 @@ def publish(events: Any, **values: Any) -> None:
 )
 @settings_options
 def replay(
-    file: Path, family: str, speed: float, from_now: bool, mapping: Path | None, **values: Any
+    file: Path,
+    family: str,
+    speed: float,
+    from_now: bool,
+    limit: int | None,
+    mapping: Path | None,
+    **values: Any,
 ) -> None:
     """Publish a real 311 export as case stories, with the records' own times."""
     from dashboard.process.feeds import run_replay
 
-    summary = run_replay(to_settings(values), file, family, speed, from_now, mapping)
+    settings = to_settings(values)
+    summary = run_replay(settings, file, family, speed, from_now, mapping, limit)
     for line in summary.lines():
         click.echo(line)
 

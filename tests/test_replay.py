@@ -23,6 +23,7 @@ DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "real311"
 NEW_YORK = DEFAULT_DIR.parent / "new-york"
 NYC_2013 = DATA / "nyc_311_2013" / "nyc_311_2013-12-25.csv"
 NYC_2022 = DATA / "nyc_311_2022_pyboot" / "nyc_311_2022-05-01_sample.csv"
+LOS_ANGELES = DEFAULT_DIR.parent / "los-angeles"
 
 pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason="shared/data/real311 is not beside")
 
@@ -66,6 +67,22 @@ def test_a_new_york_day_replays_into_the_store_with_nothing_lost(
     with engine.connect() as connection:
         done = connection.scalar(select(func.count()).where(Case.state == "closed"))
     assert done == closed
+
+
+def test_a_los_angeles_month_replays_on_its_own_configuration(
+    redis_client, settings, engine
+) -> None:
+    """Los Angeles runs on its folder of files too: its 2020 export applies (a sample)."""
+    store = Store(engine, city_rules(Settings(city_dir=str(LOS_ANGELES))))
+    mapping = load_mapping(LOS_ANGELES / "replay.yaml")
+    path = DATA / "la_myla311" / "myla311_2020_jan_requests.csv"
+    producer = Producer(redis_client, settings.stream_key)
+    summary = replay(path, mapping, "America/Los_Angeles", producer, limit=2000)
+    print("\n" + "\n".join(summary.lines()))
+    assert (summary.rows, summary.stories) == (2000, 2000 - sum(summary.set_aside.values()))
+    drain(make_ingest(redis_client, store, settings, "replay", batch_size=500), limit=5000)
+    assert dead_letters(redis_client, settings.stream_key) == []
+    assert count(engine, Case) == summary.stories
 
 
 def test_replaying_the_same_file_twice_changes_nothing(

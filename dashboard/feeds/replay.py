@@ -61,13 +61,13 @@ class Summary:
 
 
 def stories(
-    path: Path, mapping: CityMapping, timezone: str, summary: Summary
+    path: Path, mapping: CityMapping, timezone: str, summary: Summary, limit: int | None = None
 ) -> Iterator[list[dict[str, Any]]]:
-    """Each story of an export in file order; refused and duplicate rows counted."""
+    """Each story of an export in file order (its first `limit` rows); refusals counted."""
     family, rows = read(path, timezone)
     summary.family = family.value
     seen: dict[str, int] = {}
-    for row in rows:
+    for row in itertools.islice(rows, limit):
         summary.rows += 1
         if isinstance(row, Record) and row.request_id in seen:
             row = Refused(row.line, f"duplicate of line {seen[row.request_id]}")
@@ -92,10 +92,11 @@ def replay(
     speed: float = 0.0,
     from_now: bool = False,
     stop: threading.Event | None = None,
+    limit: int | None = None,
 ) -> Summary:
-    """Publish an export's stories; the summary."""
+    """Publish an export's stories (of its first `limit` rows); the summary."""
     summary, began = Summary(path.name), time.monotonic()
-    told = stories(path, mapping, timezone, summary)
+    told = stories(path, mapping, timezone, summary, limit)
     events = _in_time(told, speed, from_now, stop or threading.Event())
     for batch in _batches(events):
         summary.events += producer.publish_many(batch)

@@ -55,6 +55,7 @@ def run_replay(
     speed: float = 0.0,
     from_now: bool = False,
     mapping_file: Path | None = None,
+    limit: int | None = None,
 ) -> Summary:
     """Replay an export into the configured stream with the city's mapping."""
     found = detect_file(path)
@@ -62,4 +63,5 @@ def run_replay(
         raise ConfigError(path.name, 1, f"the file reads as {found}, not {family}")
     mapping = load_mapping(_mapping_path(settings, mapping_file))
     timezone = load_catalogue(_city(settings)).timezone
-    return replay(path, mapping, timezone, _producer(settings), speed=speed, from_now=from_now)
+    producer = _producer(settings)
+    return replay(path, mapping, timezone, producer, speed=speed, from_now=from_now, limit=limit)
