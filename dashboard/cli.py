@@ -127,14 +127,34 @@ def simulate(
 @click.option("--busy", is_flag=True, help="simulate the day's peak at every hour (night demos)")
 @click.option("--fresh", is_flag=True, help="forget the previous run's cases and start over")
 @click.option("--keep-data", is_flag=True, hidden=True)  # the default now; kept for scripts
-def demo(rate: float, busy: bool, fresh: bool, keep_data: bool, **values: Any) -> None:
+@click.option(
+    "--replay",
+    "export",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="play a real 311 export (from now on) instead of the simulator",
+)
+@click.option(
+    "--speed", default=60.0, show_default=True, help="replay speed (60: an hour a minute)"
+)
+def demo(
+    rate: float,
+    busy: bool,
+    fresh: bool,
+    keep_data: bool,
+    export: str | None,
+    speed: float,
+    **values: Any,
+) -> None:
     """Start everything: embedded Redis, SQLite, simulator, ingest and the web server.
 
-    A restart keeps the city (cases, accounts, tokens) and the Redis port.
+    A restart keeps the city (cases, accounts, tokens) and the Redis port. With
+    --replay FILE (and --city-dir of that city) a real city's day plays instead.
     """
     from dashboard.process.demo import run_demo
 
-    sys.exit(run_demo(to_settings(values), rate, fresh=fresh, busy=busy))
+    replay = (str(Path(export).resolve()), speed) if export else None
+    sys.exit(run_demo(to_settings(values), rate, fresh=fresh, busy=busy, replay=replay))
 
 
 @main.command()

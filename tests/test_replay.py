@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 
@@ -159,3 +160,25 @@ def test_the_replay_command_prints_its_summary(redis_url, redis_client, stream_k
     assert redis_client.xlen(stream_key) == 3693
     wrong = CliRunner().invoke(main, [*args, "--stream-key", stream_key, "--format", "la"])
     assert wrong.exit_code != 0 and "reads as nyc, not la" in str(wrong.exception)
+
+
+def test_from_now_plays_the_export_as_if_it_were_today(
+    redis_client, settings, new_york, engine
+) -> None:
+    """--from-now moves the export to start now, its clock sped up by --speed."""
+    from datetime import UTC, datetime, timedelta
+
+    mapping = load_mapping(NEW_YORK / "replay.yaml")
+    producer = Producer(redis_client, settings.stream_key)
+    began = datetime.now(UTC)
+    summary = replay(NYC_2022, mapping, "America/New_York", producer, speed=86_400 * 30,
+                     from_now=True, limit=300)  # fmt: skip
+    ended = datetime.now(UTC) + timedelta(seconds=2)
+    times = [
+        datetime.fromisoformat(json_event["at"])
+        for _, fields in redis_client.xrange(settings.stream_key)
+        for json_event in [json.loads(fields[b"event"])]
+    ]
+    assert len(times) == summary.events and all(began <= t <= ended for t in times)
+    drain(make_ingest(redis_client, new_york, settings, "replay", batch_size=500))
+    assert dead_letters(redis_client, settings.stream_key) == []

@@ -3,8 +3,10 @@
 `speed` 0 publishes as fast as Redis takes it, in file order (each story in its own
 order, which is all the workflow needs); a positive speed plays the records' own
 times, `speed` seconds of the export per second (60: an hour a minute), in time
-order across stories. `from_now` shifts the whole export so that it starts now,
-and the wall shows it live.
+order across stories. `from_now` moves the whole export so that it starts now, and
+the wall shows it live: at a positive speed its clock runs that much faster too
+(every time, deadlines included, is now + elapsed / speed), so a day's lights turn
+in 24 minutes at speed 60 as they did in the day.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -114,12 +116,12 @@ def _in_time(
     heapq.heapify(heap)
     first = min((ts for ts, *_ in heap), default=time.time())
     start = datetime.fromtimestamp(first, UTC)
-    shift = datetime.now(UTC) - start if from_now else timedelta(0)
-    return _played(heap, start, shift, speed, stop)
+    clock = _Clock(start, datetime.now(UTC), speed) if from_now else None
+    return _played(heap, start, clock, speed, stop)
 
 
 def _played(
-    heap: list[Any], start: datetime, shift: timedelta, speed: float, stop: threading.Event
+    heap: list[Any], start: datetime, clock: _Clock | None, speed: float, stop: threading.Event
 ) -> Iterator[dict[str, Any]]:
     began = time.monotonic()
     while heap and not stop.is_set():
@@ -132,8 +134,8 @@ def _played(
                 heapq.heappush(heap, (ts, n, i, events))
                 continue
         event = dict(events[i])
-        if shift:
-            event = _shifted(event, shift)
+        if clock is not None:
+            event = clock.moved(event)
         yield event
         if i + 1 < len(events):
             heapq.heappush(heap, (_ts(events[i + 1]), n, i + 1, events))
@@ -143,11 +145,21 @@ def _ts(event: dict[str, Any]) -> float:
     return datetime.fromisoformat(event["at"]).timestamp()
 
 
-def _shifted(event: dict[str, Any], shift: timedelta) -> dict[str, Any]:
-    for key in ("at", "deadline"):
-        if key in event:
-            event[key] = (datetime.fromisoformat(event[key]) + shift).isoformat()
-    return event
+@dataclass(frozen=True)
+class _Clock:
+    """The export's time moved to start now, running `speed` times faster (if any)."""
+
+    start: datetime
+    now: datetime
+    speed: float
+
+    def moved(self, event: dict[str, Any]) -> dict[str, Any]:
+        for key in ("at", "deadline"):
+            if key in event:
+                elapsed = datetime.fromisoformat(event[key]) - self.start
+                scaled = elapsed / self.speed if self.speed > 0 else elapsed
+                event[key] = (self.now + scaled).isoformat()
+        return event
 
 
 def _batches(events: Iterable[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:

@@ -35,11 +35,19 @@ COMMANDER = "commander"
 PR_SET_PDEATHSIG = 1
 
 
-def run_demo(settings: Settings, rate: float, fresh: bool = False, busy: bool = False) -> int:
+def run_demo(
+    settings: Settings,
+    rate: float,
+    fresh: bool = False,
+    busy: bool = False,
+    replay: tuple[str, float] | None = None,
+) -> int:
     """Run the demo until interrupted; the exit code.
 
     The city is kept between runs (its open cases are played on to their end); with
-    `fresh` it starts over with a simulated day of history.
+    `fresh` it starts over with a simulated day of history. With `replay` (a 311
+    export and a speed) a real city's past plays instead of the simulator, shifted
+    to start now.
     """
     folder = runtime.data_folder(settings)
     embedded = None
@@ -51,14 +59,12 @@ def run_demo(settings: Settings, rate: float, fresh: bool = False, busy: bool = 
         password, token = prepare(settings, folder)
         if fresh:
             reset_city(settings)
-        # A kept city continues where it was; a new one starts with a day of history.
-        kept = has_cases(settings)
-        simulate = ["simulate", "--rate", str(rate), "--backfill-hours", "0" if kept else "24"]
-        simulate += (["--adopt-open"] if kept else []) + (["--busy"] if busy else [])
-        children = [spawn(settings, "ingest"), spawn(settings, *simulate), spawn(settings, "serve")]
+        feed = spawn(settings, *(replayer(*replay) if replay else simulator(settings, rate, busy)))
+        children = [spawn(settings, "ingest"), feed, spawn(settings, "serve")]
         if wait_healthy(settings, children):
             print_banner(settings, password, token)
-        return supervise(children)
+        # A replay ends when its export does; the hall goes on showing what it left.
+        return supervise(children, may_finish={feed} if replay else set())
     finally:
         stop_all(children)
         if embedded is not None:
@@ -96,6 +102,18 @@ def reset_city(settings: Settings) -> None:
     engine.dispose()
     client = runtime.connect(settings.redis_url)
     client.delete(settings.stream_key, dead_letter_key(settings.stream_key))
+
+
+def simulator(settings: Settings, rate: float, busy: bool) -> list[str]:
+    """The simulator's command: a kept city continues, a new one gets a day of history."""
+    kept = has_cases(settings)
+    command = ["simulate", "--rate", str(rate), "--backfill-hours", "0" if kept else "24"]
+    return command + (["--adopt-open"] if kept else []) + (["--busy"] if busy else [])
+
+
+def replayer(path: str, speed: float) -> list[str]:
+    """The replay's command: the export's own times from now on, at `speed`."""
+    return ["replay", path, "--speed", str(speed), "--from-now"]
 
 
 def has_cases(settings: Settings) -> bool:
@@ -162,8 +180,10 @@ def print_banner(settings: Settings, password: str, token: str) -> None:
     )
 
 
-def supervise(children: list[subprocess.Popen[bytes]]) -> int:
-    """Wait until a signal arrives or a child exits; the exit code."""
+def supervise(
+    children: list[subprocess.Popen[bytes]], may_finish: set[subprocess.Popen[bytes]]
+) -> int:
+    """Wait until a signal arrives or a child fails; the exit code."""
     stopping = {"signal": 0}
 
     def on_signal(signum: int, _frame: object) -> None:
@@ -173,8 +193,9 @@ def supervise(children: list[subprocess.Popen[bytes]]) -> int:
         signal.signal(sig, on_signal)
     while not stopping["signal"]:
         for child in children:
-            if child.poll() is not None:
-                log.error("Demo: %s exited with %s; stopping", child.args, child.returncode)
+            code = child.poll()
+            if code is not None and not (code == 0 and child in may_finish):
+                log.error("Demo: %s exited with %s; stopping", child.args, code)
                 return 1
         time.sleep(0.2)
     return 0
