@@ -445,7 +445,9 @@
     }
     if (entry.light === light) { return; }
     entry.light = light;
-    retag(entry.marker, caseClass(light, false), { light: light });
+    // A case dispatched just after its report changes light while still new: it keeps
+    // its pulse for the whole PULSE_MS, whatever the timing of the two pushes.
+    retag(entry.marker, caseClass(light, isRecent(model.arrived.get(item.id))), { light: light });
     entry.marker.setZIndexOffset(RANK[light] * 1000);
   }
 
