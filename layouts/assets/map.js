@@ -7,7 +7,7 @@
  * and the page diffs those against what it has drawn, by key, so one changed case
  * touches one marker and the page's thread never indexes.
  *
- * wall.js calls commandhall.map.render(cases, at, changes) on every render; it
+ * wall.js calls commandhall.get("map").render(cases, at, changes) on every render; it
  * returns no_update, since nothing goes through the GeoJSON layer's data. The
  * Leaflet map arrives with the district outlines: dash-leaflet calls their
  * onEachFeature (commandhall.map.onDistrict) with a context holding the map and the
@@ -16,7 +16,7 @@
  * outlines, which cities do not supply yet. */
 (function () {
   "use strict";
-  var ch = (window.commandhall = window.commandhall || {});
+  var ch = window.commandhall;
 
   var MIN_GAP_MS = 500; // changes reach the index at most twice a second (the wall issue)
   var MAX_TURN_WAIT_MS = 60000; // setTimeout misfires beyond 2^31 ms; look again instead
@@ -25,7 +25,7 @@
   // Leaflet's tiles are 256 px: with that extent the radius is in screen pixels, and
   // it grows with the markers on a 4K screen so that clusters never overlap.
   var CLUSTERING = { radius: 64, extent: 256, maxZoom: 16 };
-  var RANK = { none: 0, green: 1, yellow: 2, red: 3 };
+  var RANK = { none: 0, green: 1, yellow: 2, red: 3 }; // wall.js's lights, as CSS classes
   var LIGHTS = ["green", "yellow", "red", "none"];
   // Dark sequential scales that keep the bright markers on top legible.
   var SHADES = {
@@ -43,24 +43,19 @@
   var view = null; // the Leaflet map and what is drawn on it
   var districts = new Map(); // district code -> its outline polygons
 
-  function now() { return ch.live ? ch.live.now() : Date.now(); }
-  function labels() { return (ch.wall && ch.wall.meta && ch.wall.meta.labels) || {}; }
+  function now() { return ch.has("live") ? ch.get("live").now() : Date.now(); }
+  function meta() { return (ch.has("wall") && ch.get("wall").meta) || null; }
+  function labels() { return (meta() && meta().labels) || {}; }
   function px(n) { return Math.round(n * Math.max(1, window.innerHeight / 1080)); }
 
   // --- clocks and lights ---------------------------------------------------------------
 
-  // A case's clock as two instants: red from d, yellow from w (wall.light's rule). A
-  // cluster keeps the earliest of each among its leaves, so its light - the worst
-  // inside it - is O(1) to reduce and stays right as time passes, without re-indexing.
-  function clockOf(c) {
-    if (!c.dl || c.st === "suspended") { return { d: Infinity, w: Infinity }; }
-    return { d: c.dl, w: c.wa || c.dl };
-  }
-
-  function lightAt(clock, at) {
-    if (clock.d === Infinity) { return "none"; }
-    return at >= clock.d ? "red" : at >= clock.w ? "yellow" : "green";
-  }
+  // A case's clock as two instants, red from d and yellow from w (wall.js has the
+  // rule). A cluster keeps the earliest of each among its leaves, so its light - the
+  // worst inside it - is O(1) to reduce and stays right as time passes, without
+  // re-indexing.
+  function clockOf(c) { return ch.get("wall").clockOf(c); }
+  function lightAt(clock, at) { return ch.get("wall").lightAt(clock, at); }
 
   function nextTurn(clock, at) {
     return clock.w > at ? clock.w : clock.d > at ? clock.d : Infinity;
@@ -455,7 +450,7 @@
   // data-deadline, so the wall's one-second tick keeps it running while open.
   function tooltip(id) {
     var c = model.cases.get(id);
-    var meta = (ch.wall && ch.wall.meta) || { units: {}, categories: {} };
+    var names = meta() || { units: {}, categories: {} };
     var t = labels();
     var box = element("div", "case-tip");
     box.setAttribute("data-case-id", id);
@@ -463,17 +458,18 @@
       box.textContent = id;
       return box;
     }
-    box.appendChild(element("div", "tip-category", meta.categories[c.k + ":" + c.cat] || c.cat));
-    box.appendChild(row(t.department, element("span", "tip-department", meta.units[c.dep] || c.dep || "—")));
+    box.appendChild(element("div", "tip-category", names.categories[c.k + ":" + c.cat] || c.cat));
+    box.appendChild(row(t.department, element("span", "tip-department", names.units[c.dep] || c.dep || "—")));
     box.appendChild(row(t.time_left, timeLeft(c, t)));
     return box;
   }
 
   function timeLeft(c, t) {
-    if (c.st === "suspended") { return element("span", "tip-suspended", t.suspended); }
+    var wall = ch.get("wall");
+    if (wall.stopped.has(c.st)) { return element("span", "tip-suspended", t.suspended); }
     if (!c.dl) { return element("span", "", "—"); }
     var at = now();
-    var span = element("span", "countdown" + (at >= c.dl ? " overdue" : ""), ch.wall.countdown(c.dl - at));
+    var span = element("span", "countdown" + (at >= c.dl ? " overdue" : ""), wall.countdown(c.dl - at));
     span.setAttribute("data-deadline", c.dl);
     return span;
   }
@@ -499,8 +495,7 @@
   // Whole numbers read best from across the hall; past four digits, 万 or k.
   function countLabel(n) {
     if (n < 10000) { return String(n); }
-    var lang = view.map.getContainer().closest("[lang]");
-    return lang && lang.getAttribute("lang") === "en" ? Math.round(n / 1000) + "k"
+    return ch.page.language === "en" ? Math.round(n / 1000) + "k"
       : (n / 10000).toFixed(1) + "万";
   }
 
@@ -684,11 +679,11 @@
     return window.dash_clientside.no_update;
   }
 
-  ch.map = {
+  ch.register("map", {
     render: render,
     onDistrict: onDistrict,
     // For tests, the bench and a commander's console: the Leaflet map and timings.
     leaflet: function () { return view && view.ready ? view.map : null; },
     stats: stats,
-  };
+  });
 })();
