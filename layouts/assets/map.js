@@ -2,7 +2,8 @@
  *
  * Why not dash-leaflet's GeoJSON: with 100,000 open cases, handing React a new
  * feature list on every push re-indexes and redraws everything. Here the clustering
- * (vendored supercluster) runs in a Web Worker that is sent only what changed, in
+ * (vendored supercluster, driven by assets/cluster-worker.js) runs in a Web Worker
+ * that is sent only what changed, in
  * batches at most twice a second; it answers with the clusters and cases in view,
  * and the page diffs those against what it has drawn, by key, so one changed case
  * touches one marker and the page's thread never indexes.
@@ -61,124 +62,40 @@
     return clock.w > at ? clock.w : clock.d > at ? clock.d : Infinity;
   }
 
-  // --- the clustering engine -----------------------------------------------------------
-
-  // Runs in a Web Worker (its source is handed to one as a blob) or, where workers are
-  // refused, in this thread: so it uses nothing from around it but self.Supercluster
-  // and what it is sent. Each message may carry a full load or a patch, and a view;
-  // the answer has the clusters and cases in the view and the count per district.
-  function engine(post, options) {
-    var cases = new Map(); // id -> GeoJSON point; properties {id, d, w, a, dis}
-    var index = null;
-    var stale = true;
-
-    function point(id, lon, lat, d, w, a, dis) {
-      return {
-        type: "Feature", geometry: { type: "Point", coordinates: [lon, lat] },
-        properties: { id: id, d: d, w: w, a: a, dis: dis },
-      };
-    }
-
-    function load(m) {
-      var n = new Float64Array(m.numbers);
-      cases = new Map();
-      m.ids.forEach(function (id, i) {
-        cases.set(id, point(id, n[4 * i], n[4 * i + 1], n[4 * i + 2], n[4 * i + 3], 0, m.dis[i]));
-      });
-      stale = true;
-    }
-
-    function patch(m) {
-      m.remove.forEach(function (id) { cases.delete(id); });
-      m.set.forEach(function (r) { cases.set(r[0], point.apply(null, r)); });
-      stale = stale || m.remove.length + m.set.length > 0;
-    }
-
-    function build() {
-      var started = performance.now();
-      index = new self.Supercluster({
-        radius: options.radius,
-        extent: options.extent,
-        maxZoom: options.maxZoom,
-        map: function (p) { return { d: p.d, w: p.w, a: p.a }; },
-        reduce: function (acc, p) {
-          if (p.d < acc.d) { acc.d = p.d; }
-          if (p.w < acc.w) { acc.w = p.w; }
-          if (p.a > acc.a) { acc.a = p.a; }
-        },
-      }).load(Array.from(cases.values()));
-      stale = false;
-      return performance.now() - started;
-    }
-
-    function inView(v) {
-      return index.getClusters(v.bbox, v.zoom).map(function (f) {
-        var p = f.properties;
-        var xy = f.geometry.coordinates;
-        return p.cluster ? {
-          cluster: p.cluster_id, n: p.point_count,
-          lon: xy[0], lat: xy[1], d: p.d, w: p.w, a: p.a,
-        } : { id: p.id, lon: xy[0], lat: xy[1], d: p.d, w: p.w };
-      });
-    }
-
-    function perDistrict(v) {
-      var counts = {};
-      cases.forEach(function (f) {
-        var p = f.properties;
-        if (p.dis && (!v.overdueOnly || p.d <= v.at)) { counts[p.dis] = (counts[p.dis] || 0) + 1; }
-      });
-      return counts;
-    }
-
-    function expand(m) {
-      var zoom = null;
-      try {
-        zoom = index.getClusterExpansionZoom(m.cluster);
-      } catch (gone) {
-        zoom = null; // the index was rebuilt since the cluster was drawn
-      }
-      post({ type: "expand", zoom: zoom, lat: m.lat, lon: m.lon });
-    }
-
-    return function handle(m) {
-      if (m.type === "expand") { return index && expand(m); }
-      if (m.load) { load(m.load); }
-      if (m.patch) { patch(m.patch); }
-      var buildMs = stale ? build() : null;
-      var v = m.view;
-      post({
-        type: "view", seq: m.seq, buildMs: buildMs, points: cases.size,
-        zoom: v && v.zoom, items: v ? inView(v) : null, counts: v ? perDistrict(v) : null,
-      });
-    };
-  }
+  // --- the clustering engine (assets/cluster-worker.js) ----------------------------------
 
   function clustering() {
     return Object.assign({}, CLUSTERING, { radius: px(CLUSTERING.radius) });
   }
 
+  // The engine's asset sits beside the vendor folder the page loaded supercluster from.
+  function engineUrl() {
+    var script = document.querySelector('script[src*="vendor/supercluster.min.js"]');
+    return script ? script.src.replace(/vendor\/supercluster\.min\.js.*$/, "cluster-worker.js") : null;
+  }
+
   function startWorker() {
-    var script = document.querySelector('script[src*="supercluster.min.js"]');
-    if (!window.Worker || !script) { return null; }
-    var source = "importScripts(" + JSON.stringify(script.src) + ");\n" +
-      "var handle = (" + engine.toString() + ")(function (m) { self.postMessage(m); }, " +
-      JSON.stringify(clustering()) + ");\nself.onmessage = function (e) { handle(e.data); };\n";
+    var url = engineUrl();
+    if (!window.Worker || !url) { return null; }
     var worker;
     try {
-      worker = new Worker(URL.createObjectURL(new Blob([source], { type: "text/javascript" })));
+      worker = new Worker(url);
     } catch (refused) {
-      return null; // e.g. a content security policy without blob: workers
+      return null; // e.g. a content security policy without workers
     }
     worker.onmessage = function (e) { receive(e.data); };
     worker.onerror = function (e) { workerFailed(worker, e); };
+    worker.postMessage({ type: "options", options: clustering() });
     return { worker: true, post: function (m, transfer) { worker.postMessage(m, transfer); } };
   }
 
+  // Where workers are refused, the engine's asset is added to the page; requests wait
+  // for it.
   function inThread() {
-    var handle = engine(function (m) { setTimeout(function () { receive(m); }, 0); }, clustering());
+    var handle = null;
+    var queue = [];
     // A failure here must not reach the wall's Dash callback, which also draws the boards.
-    function post(m) {
+    function run(m) {
       try {
         handle(m);
       } catch (error) {
@@ -186,7 +103,23 @@
         link.inFlight = false;
       }
     }
-    return { worker: false, post: post };
+    ch.when("clusterEngine", function (engine) {
+      handle = engine(function (m) { setTimeout(function () { receive(m); }, 0); }, clustering());
+      queue.splice(0).forEach(run);
+    });
+    if (!handle) { addEngineScript(); }
+    return { worker: false, post: function (m) { if (handle) { run(m); } else { queue.push(m); } } };
+  }
+
+  function addEngineScript() {
+    if (document.querySelector("script[data-cluster-engine]")) { return; }
+    var script = document.createElement("script");
+    script.src = engineUrl();
+    script.setAttribute("data-cluster-engine", "");
+    script.onerror = function () {
+      window.console.error("commandhall map: the clustering engine did not load from " + script.src);
+    };
+    document.head.appendChild(script);
   }
 
   // A wall runs for months: if the worker dies, cluster in the page rather than stop.

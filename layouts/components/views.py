@@ -13,10 +13,11 @@ from layouts.i18n import labels, locale
 from streams.names import Push
 
 # Each view loads the shared assets (live push, banner) and its own, not the others'.
+# No view loads the map's clustering engine as a page script: its worker does.
 IGNORE = {
-    "wall": r"(^|/)(desk\.css|tablet\.js)$",
-    "desk": r"(^|/)((wall|map)\.(js|css)|supercluster\.min\.js)$",
-    "tablet": r"(^|/)((wall|map)\.(js|css)|supercluster\.min\.js)$",
+    "wall": r"(^|/)(desk\.css|tablet\.js|cluster-worker\.js)$",
+    "desk": r"(^|/)((wall|map)\.(js|css)|supercluster\.min\.js|cluster-worker\.js)$",
+    "tablet": r"(^|/)((wall|map)\.(js|css)|supercluster\.min\.js|cluster-worker\.js)$",
 }
 
 

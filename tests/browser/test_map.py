@@ -117,6 +117,17 @@ def test_clustering_runs_off_the_page_thread(page: Page, hall: Hall) -> None:
     open_map(page, hall, NEW_CASE_SPOT, 12)
     page.wait_for_function("window.commandhall.map.stats.builds > 0")
     assert page.evaluate("window.commandhall.map.stats.worker") is True
+    # The engine is the worker's own asset, not also a script of the page.
+    assert page.locator('script[src*="cluster-worker"]').count() == 0
+
+
+def test_map_clusters_in_the_page_where_workers_are_refused(page: Page, hall: Hall) -> None:
+    """Without Web Workers the engine's asset is loaded into the page and cases show."""
+    page.add_init_script("delete window.Worker")
+    case_id = publish_case(hall, TOOLTIP_SPOT)
+    open_map(page, hall, TOOLTIP_SPOT, 17)
+    page.wait_for_selector(f'.leaflet-marker-pane [data-case-id="{case_id}"]', timeout=5000)
+    assert page.evaluate("window.commandhall.map.stats.worker") is False
 
 
 def test_cluster_takes_the_worst_light_inside_it(page: Page, hall: Hall) -> None:
