@@ -7,7 +7,9 @@ server (dashboard.switch), not in what the page shows.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from dash import Dash, Input, Output, State, dcc, html
 from flask import has_request_context, session
@@ -88,8 +90,8 @@ def periods_table(app: App, text: dict[str, str]) -> Any:
                     html.Td(row["hazard"]),
                     html.Td(row["highest_level"]),
                     html.Td(str(row["cases"])),
-                    html.Td(str(row["start"])[:16].replace("T", " ")),
-                    html.Td(str(row.get("end") or "")[:16].replace("T", " ")),
+                    html.Td(city_time(row["start"], app.timezone)),
+                    html.Td(city_time(row.get("end"), app.timezone)),
                     html.Td(html.A(text["report"], href=f"/api/emergencies/{row['id']}")),
                     html.Td(html.A(text["csv"], href=f"/api/emergencies/{row['id']}.csv")),
                 ]
@@ -98,6 +100,13 @@ def periods_table(app: App, text: dict[str, str]) -> Any:
         ],
         className="periods",
     )
+
+
+def city_time(iso: str | None, timezone: str) -> str:
+    """An ISO 8601 instant as the city's date and time to the minute ("" for none)."""
+    if not iso:
+        return ""
+    return datetime.fromisoformat(iso).astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
 
 
 def _callbacks(app: App, desk: Dash) -> None:

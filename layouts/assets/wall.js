@@ -313,6 +313,10 @@
     live.on(page.push.cases, pushed);
   });
 
+  // The city's time in the language's locale, whatever the display PC is set to.
+  var clockFormat = new Intl.DateTimeFormat(page.locale, {
+    hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23", timeZone: page.timezone,
+  });
 
   function tick() {
     var at = now();
@@ -323,7 +327,7 @@
       nodes[i].classList.toggle("overdue", at >= dl);
     }
     var clock = document.getElementById("wall-clock");
-    if (clock) { clock.textContent = new Date(at).toLocaleTimeString("zh-CN", { hour12: false }); }
+    if (clock) { clock.textContent = clockFormat.format(new Date(at)); }
   }
   setInterval(tick, 1000);
   function turnPages() {
