@@ -107,7 +107,11 @@ def layout(app: App) -> html.Div:
             html.Div(
                 [
                     html.Div(
-                        wall_map(app, screen),
+                        # The legend sits below the map, where it covers nothing.
+                        [
+                            wall_map(app, screen),
+                            html.Div(id="wall-map-legend", className="map-legend"),
+                        ],
                         className="map-panel",
                     ),
                     html.Div(id="wall-boards", className="boards"),

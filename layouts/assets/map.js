@@ -576,7 +576,11 @@
     return line;
   }
 
+  // The page gives the legend a place of its own beside the map (layouts/wall.py),
+  // so that it covers no district or cluster; a map without one gets a corner.
   function addLegend(map) {
+    var own = document.getElementById(map.getContainer().id + "-legend");
+    if (own) { return own; }
     var control = window.L.control({ position: "bottomleft" });
     var box = element("div", "map-legend");
     control.onAdd = function () { return box; };

@@ -14,7 +14,7 @@
   };
 
   function freshChanges(full) { return { full: full, added: [], updated: [], removed: [] }; }
-  var BOARD_CASES = 6;
+  var MAX_BOARD_CASES = 12;
 
   function now() { return ch.has("live") ? ch.get("live").now() : Date.now(); }
 
@@ -134,11 +134,49 @@
         h("Span", {}, t.today_on_time + " " + percent((wall.units[g.code] || {}).today)),
         h("Span", {}, t.month_on_time + " " + percent((wall.units[g.code] || {}).month)),
       ]),
-      h("Div", { className: "board-cases" }, g.list.slice(0, BOARD_CASES).map(function (c) {
+      h("Div", { className: "board-cases" }, g.list.slice(0, rowsPerBoard()).map(function (c) {
         return caseRow(c, at);
       })),
     ]);
   }
+
+  /* Only whole case rows (issue 8): how many fit is measured on a hidden sample board
+   * styled like the real ones, and again when the screen's size or its fonts change. */
+  var fittedRows = null;
+  function rowsPerBoard() {
+    var container = document.getElementById("wall-boards");
+    if (fittedRows !== null || !container || !container.clientHeight) {
+      return fittedRows === null ? MAX_BOARD_CASES : fittedRows;
+    }
+    var probe = document.createElement("div");
+    probe.className = "boards board-probe";
+    probe.style.width = container.clientWidth + "px";
+    probe.style.height = container.clientHeight + "px";
+    probe.innerHTML = '<div class="board"><div class="board-head"><span class="board-name">字</span>' +
+      '<span class="count">0</span></div><div class="board-rates"><span>字</span></div>' +
+      '<div class="board-cases">' + new Array(3).join(
+        '<div class="case-row"><span class="case-name">字</span><span class="countdown">00:00:00</span></div>') +
+      "</div></div>";
+    document.body.appendChild(probe);
+    var board = probe.firstChild.getBoundingClientRect();
+    var rows = probe.querySelectorAll(".case-row");
+    var first = rows[0].getBoundingClientRect();
+    var pitch = rows[1].getBoundingClientRect().bottom - first.bottom;
+    var style = window.getComputedStyle(probe.firstChild);
+    var inner = board.bottom - parseFloat(style.paddingBottom) - parseFloat(style.borderBottomWidth);
+    probe.remove();
+    var slack = inner - first.bottom + 0.5; // half a pixel of rounding is no cut
+    var fit = slack >= 0 ? 1 + Math.floor(slack / pitch) : 0;
+    fittedRows = Math.min(MAX_BOARD_CASES, fit);
+    return fittedRows;
+  }
+  function refit() {
+    fittedRows = null;
+    if (wall.loaded) { window.dash_clientside.set_props("wall-tick", { data: Date.now() }); }
+  }
+  window.addEventListener("resize", refit);
+  if (document.fonts) { document.fonts.addEventListener("loadingdone", refit); }
+  wall.rowsPerBoard = rowsPerBoard;
 
   function percent(x) { return x === null || x === undefined ? "—" : (x * 100).toFixed(1) + "%"; }
 
