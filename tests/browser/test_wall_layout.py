@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page
 
+from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_wall import open_wall, publish_dispatched_case
 from tests.hall import Hall
 
@@ -32,6 +33,14 @@ def layout_hall(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Ite
     running = Hall(Path(tmp_path_factory.mktemp("layout")) / "hall", redis_url)
     for _ in range(CASES):
         publish_dispatched_case(running, DEPARTMENT)
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def english_hall(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[Hall]:
+    """A hall whose screens speak English."""
+    running = Hall(Path(tmp_path_factory.mktemp("english")) / "hall", redis_url, language="en")
     yield running
     running.stop()
 
@@ -110,3 +119,53 @@ def test_map_legend_covers_no_district_or_cluster(page: Page, layout_hall: Hall)
     found = page.evaluate(VISIBLE_ON_MAP)
     assert found["shown"] > 0 and found["covered"] == 0, found
     assert legend.evaluate("e => parseFloat(getComputedStyle(e).fontSize)") >= 0.02 * 1080
+
+
+HAZARDS = ["typhoon", "rainstorm", "flood", "other"]
+BANNER_BOXES = """() => {
+    const box = s => document.querySelector(s).getBoundingClientRect();
+    const banner = document.querySelector('#emergency-banner');
+    const clipped = [...banner.children].filter(e => !e.classList.contains('em-note'))
+        .filter(e => e.scrollWidth > e.clientWidth + 1
+            || e.getBoundingClientRect().right > banner.getBoundingClientRect().right + 0.5);
+    const title = banner.querySelector('.em-title');
+    const line = parseFloat(getComputedStyle(title).lineHeight);
+    return {
+        banner: box('#emergency-banner'), header: box('.wall-header'), kpis: box('.kpi-strip'),
+        heading: box('.wall-title'), clock: box('#wall-clock'), clipped: clipped.length,
+        titleLines: title.getBoundingClientRect().height / line,
+    };
+}"""
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["1080p", "4k"])
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_emergency_banner_fits_in_the_header(
+    page: Page, layout_hall: Hall, english_hall: Hall, language: str, size
+) -> None:
+    """Each hazard's banner is one line inside the header, clear of the strip and clock."""
+    hall = english_hall if language == "en" else layout_hall
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    open_wall(page, hall)
+    # The banner has drawn the state the server said (none) before it is given one here.
+    page.wait_for_function("commandhall.banner.shownAt !== null")
+    page.wait_for_function("document.fonts.status === 'loaded'")
+    for hazard in HAZARDS:
+        page.evaluate(
+            """hazard => commandhall.banner.set({hazard, level: 'orange',
+                raised_at: Date.now() - 3723000, note: '台风“海燕”登陆预警，请各单位立即到岗'})""",
+            hazard,
+        )
+        page.wait_for_function(
+            "/\\d/.test(document.querySelector('#emergency-banner .em-since').textContent)"
+        )
+        boxes = page.evaluate(BANNER_BOXES)
+        banner, header = boxes["banner"], boxes["header"]
+        print(f"\n{language} {size} {hazard}: banner {banner}")
+        assert banner["top"] >= max(0, header["top"]) and banner["bottom"] <= header["bottom"]
+        assert banner["bottom"] <= boxes["kpis"]["top"]
+        assert banner["left"] >= boxes["heading"]["right"]
+        assert banner["right"] <= boxes["clock"]["left"]
+        assert boxes["titleLines"] < 1.5 and boxes["clipped"] == 0, boxes
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"wall-banner-{language}-{size[0]}x{size[1]}.png"))
