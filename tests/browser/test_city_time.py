@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -11,12 +10,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright
 
 from dashboard.auth import Role
 from dashboard.catalogue import load_catalogue
 from streams.producer import new_event
-from tests.browser.conftest import CHROMIUM_ARGS
+from tests.browser.conftest import CHROMIUM_ARGS, chromium_path
 from tests.browser.test_emergency_screens import signed_in
 from tests.browser.test_wall import open_wall
 from tests.hall import Hall
@@ -26,19 +25,13 @@ DISPLAY_TZ = "America/Los_Angeles"
 
 
 @pytest.fixture(scope="module")
-def abroad() -> Iterator[Browser]:
+def abroad(playwright: Playwright) -> Iterator[Browser]:
     """A Chromium whose process runs in another time zone than the city's."""
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.fail("Debian's chromium is not installed: run ./dev test")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=executable,
-            args=CHROMIUM_ARGS,
-            env={**os.environ, "TZ": DISPLAY_TZ},
-        )
-        yield chromium
-        chromium.close()
+    chromium = playwright.chromium.launch(
+        executable_path=chromium_path(), args=CHROMIUM_ARGS, env={**os.environ, "TZ": DISPLAY_TZ}
+    )
+    yield chromium
+    chromium.close()
 
 
 @pytest.fixture
