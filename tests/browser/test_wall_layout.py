@@ -150,6 +150,7 @@ def test_emergency_banner_fits_in_the_header(
     # The banner has drawn the state the server said (none) before it is given one here.
     page.wait_for_function("commandhall.banner.shownAt !== null")
     page.wait_for_function("document.fonts.status === 'loaded'")
+    page.wait_for_function("document.getElementById('wall-clock').textContent !== ''")
     for hazard in HAZARDS:
         page.evaluate(
             """hazard => commandhall.banner.set({hazard, level: 'orange',
