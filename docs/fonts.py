@@ -28,7 +28,10 @@ FONTS = ROOT / "layouts" / "assets" / "fonts"
 WEIGHTS = (400, 700)
 COMMON = {f"[{n}]" for n in range(100, 120)}
 ALWAYS = {"latin"} | COMMON
-FACE = re.compile(r"/\* noto-sans-sc-(?P<subset>\S+)-(?P<weight>\d+)-normal \*/\s*(?P<face>@font-face \{.*?\})", re.S)  # fmt: skip
+FACE = re.compile(
+    r"/\* noto-sans-sc-(?P<subset>\S+)-(?P<weight>\d+)-normal \*/\s*(?P<face>@font-face \{.*?\})",
+    re.S,
+)
 RANGE = re.compile(r"unicode-range: ([^;]+);")
 
 
