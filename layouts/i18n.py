@@ -166,6 +166,15 @@ LABELS: dict[str, dict[str, str]] = {
 }
 
 
+# The locale times and numbers are written in on screens, by language setting.
+LOCALES = {"zh": "zh-CN", "en": "en-GB"}
+
+
+def locale(language: str) -> str:
+    """The BCP 47 locale of a language, falling back to Chinese."""
+    return LOCALES.get(language, LOCALES["zh"])
+
+
 def labels(language: str) -> dict[str, str]:
     """The labels of a language, falling back to Chinese."""
     return LABELS.get(language, LABELS["zh"])

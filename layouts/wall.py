@@ -18,6 +18,7 @@ from dashboard.web.snapshot import snapshot
 from layouts.components.citymap import city_map
 from layouts.components.views import data, view_app
 from layouts.i18n import labels
+from streams.names import CaseState
 
 
 def register(app: App) -> Dash:
@@ -36,7 +37,7 @@ def register(app: App) -> Dash:
 
 
 def meta(app: App) -> dict[str, Any]:
-    """Names a screen shows: units, categories, labels."""
+    """Names a screen shows (units, categories, labels) and the rules it draws by."""
     catalogue = app.catalogue
     language = app.settings.language
     english = language == "en"
@@ -47,6 +48,14 @@ def meta(app: App) -> dict[str, Any]:
             for (kind, code), c in catalogue.categories.items()
         },
         "labels": labels(language),
+        "states": {
+            "open": [state.value for state in CaseState if state.is_open],
+            "closed": [state.value for state in CaseState if not state.is_open],
+        },
+        # The light's thresholds are each case's own instants, dl and wa, which the
+        # server computes with the warn ratio; while suspended (挂账) a case's clock
+        # stands and it has no light (api.light_of).
+        "light": {"stopped": [CaseState.SUSPENDED.value]},
     }
 
 
@@ -71,7 +80,11 @@ def layout(app: App) -> html.Div:
             html.Div(
                 [
                     html.Div(
-                        wall_map(app, screen),
+                        # The legend sits below the map, where it covers nothing.
+                        [
+                            wall_map(app, screen),
+                            html.Div(id="wall-map-legend", className="map-legend"),
+                        ],
                         className="map-panel",
                     ),
                     html.Div(id="wall-boards", className="boards"),

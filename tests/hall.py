@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import redis
 from sqlalchemy.orm import sessionmaker
@@ -26,13 +27,14 @@ from streams.producer import Producer
 class Hall:
     """The web server and ingest worker as child processes."""
 
-    def __init__(self, folder: Path, redis_url: str, walls_file: str = "") -> None:
+    def __init__(self, folder: Path, redis_url: str, walls_file: str = "", **settings: Any) -> None:
         self.settings = Settings(
             data_dir=str(folder),
             walls_file=walls_file,
             redis_url=redis_url,
             stream_key=f"test:{uuid.uuid4().hex[:12]}:cases",
             port=free_port(),
+            **settings,
         )
         self.base_url = f"http://127.0.0.1:{self.settings.port}"
         self.password, self.token = demo.prepare(self.settings, folder)

@@ -1,11 +1,11 @@
 /* The emergency banner, the same on every view (wall, desk, tablet): hazard, signal
  * colour and time since raised, on an element carrying data-emergency-level. It
- * follows pushes and resyncs; views may listen with commandhall.banner.onChange. */
+ * follows pushes and resyncs; views may listen with commandhall.get("banner").onChange. */
 (function () {
   "use strict";
-  var ch = (window.commandhall = window.commandhall || {});
+  var ch = window.commandhall;
   var listeners = [];
-  var banner = (ch.banner = { state: null, shownAt: null });
+  var banner = { state: null, shownAt: null };
   var HAZARDS = {
     zh: { typhoon: "台风", rainstorm: "暴雨", flood: "洪涝", other: "突发事件" },
     en: { typhoon: "Typhoon", rainstorm: "Rainstorm", flood: "Flood", other: "Emergency" },
@@ -15,7 +15,7 @@
     en: { white: "white", blue: "blue", yellow: "yellow", orange: "orange", red: "red" },
   };
 
-  function language() { return document.querySelector('[lang="en"]') ? "en" : "zh"; }
+  function language() { return ch.page.language === "en" ? "en" : "zh"; }
 
   function pad(n) { return n < 10 ? "0" + n : String(n); }
   function since(ms) {
@@ -65,7 +65,7 @@
     if (state && el.getAttribute("data-emergency-level") !== state.level) { draw(); return; }
     var since_el = el.querySelector(".em-since");
     if (state && since_el) {
-      var now = ch.live ? ch.live.now() : Date.now();
+      var now = ch.has("live") ? ch.get("live").now() : Date.now();
       since_el.textContent = (language() === "en" ? "for " : "已持续 ") + since(now - state.raised_at);
     }
   }
@@ -90,17 +90,18 @@
       .then(function (body) {
         if (!body) { return; }
         banner.set(body.emergency);
-        if (ch.live) { ch.live.start(body.build); }
+        if (ch.has("live")) { ch.get("live").start(body.build); }
       });
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    if (ch.live) {
-      ch.live.on("emergency", function (message) { banner.set(message.emergency); });
-      ch.live.onResync(function (snapshot) {
+    ch.when("live", function (live) {
+      live.on(ch.page.push.emergency, function (message) { banner.set(message.emergency); });
+      live.onResync(function (snapshot) {
         if ("emergency" in snapshot) { banner.set(snapshot.emergency); } else { load(); }
       });
-    }
+    });
     load();
   });
+  ch.register("banner", banner);
 })();

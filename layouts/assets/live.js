@@ -1,19 +1,20 @@
 /* Live push for every view: one Socket.IO connection (websocket only), the clock
  * offset to the server, the data-age indicator, resync after a reconnect, and the
  * reloads that keep an unattended screen current. Views register handlers with
- * commandhall.live.on(event, fn) and a resync function with live.onResync(fn).
+ * commandhall.get("live").on(event, fn) and a resync function with live.onResync(fn).
  * Reconnects back off with jitter (socket.io's randomizationFactor) so a hall full
  * of screens does not reconnect at the same instant. */
 (function () {
   "use strict";
-  var ch = (window.commandhall = window.commandhall || {});
+  var ch = window.commandhall;
+  var push = ch.page.push;
   var handlers = {};
   var resyncers = [];
-  var live = (ch.live = {
+  var live = {
     offset: 0, lastData: 0, connected: false, socket: null, build: null, resyncs: 0,
     // While a resync is under way pushes are held, then replayed over the snapshot.
     held: null,
-  });
+  };
 
   live.now = function () { return Date.now() + live.offset; };
 
@@ -87,8 +88,8 @@
       first = false;
     });
     socket.on("disconnect", function () { live.connected = false; });
-    socket.on("heartbeat", function (message) { live.sync(message.now); });
-    socket.on("revoked", function () { live.refused(); });
+    socket.on(push.heartbeat, function (message) { live.sync(message.now); });
+    socket.on(push.revoked, function () { live.refused(); });
   };
 
   function showAge() {
@@ -111,4 +112,5 @@
     setTimeout(function () { window.location.reload(); }, wait);
   }
   scheduleDailyReload();
+  ch.register("live", live);
 })();

@@ -2,12 +2,13 @@
  *
  * Why not dash-leaflet's GeoJSON: with 100,000 open cases, handing React a new
  * feature list on every push re-indexes and redraws everything. Here the clustering
- * (vendored supercluster) runs in a Web Worker that is sent only what changed, in
+ * (vendored supercluster, driven by assets/cluster-worker.js) runs in a Web Worker
+ * that is sent only what changed, in
  * batches at most twice a second; it answers with the clusters and cases in view,
  * and the page diffs those against what it has drawn, by key, so one changed case
  * touches one marker and the page's thread never indexes.
  *
- * wall.js calls commandhall.map.render(cases, at, changes) on every render; it
+ * wall.js calls commandhall.get("map").render(cases, at, changes) on every render; it
  * returns no_update, since nothing goes through the GeoJSON layer's data. The
  * Leaflet map arrives with the district outlines: dash-leaflet calls their
  * onEachFeature (commandhall.map.onDistrict) with a context holding the map and the
@@ -16,7 +17,7 @@
  * outlines, which cities do not supply yet. */
 (function () {
   "use strict";
-  var ch = (window.commandhall = window.commandhall || {});
+  var ch = window.commandhall;
 
   var MIN_GAP_MS = 500; // changes reach the index at most twice a second (the wall issue)
   var MAX_TURN_WAIT_MS = 60000; // setTimeout misfires beyond 2^31 ms; look again instead
@@ -25,7 +26,7 @@
   // Leaflet's tiles are 256 px: with that extent the radius is in screen pixels, and
   // it grows with the markers on a 4K screen so that clusters never overlap.
   var CLUSTERING = { radius: 64, extent: 256, maxZoom: 16 };
-  var RANK = { none: 0, green: 1, yellow: 2, red: 3 };
+  var RANK = { none: 0, green: 1, yellow: 2, red: 3 }; // wall.js's lights, as CSS classes
   var LIGHTS = ["green", "yellow", "red", "none"];
   // Dark sequential scales that keep the bright markers on top legible.
   var SHADES = {
@@ -43,147 +44,58 @@
   var view = null; // the Leaflet map and what is drawn on it
   var districts = new Map(); // district code -> its outline polygons
 
-  function now() { return ch.live ? ch.live.now() : Date.now(); }
-  function labels() { return (ch.wall && ch.wall.meta && ch.wall.meta.labels) || {}; }
+  function now() { return ch.has("live") ? ch.get("live").now() : Date.now(); }
+  function meta() { return (ch.has("wall") && ch.get("wall").meta) || null; }
+  function labels() { return (meta() && meta().labels) || {}; }
   function px(n) { return Math.round(n * Math.max(1, window.innerHeight / 1080)); }
 
   // --- clocks and lights ---------------------------------------------------------------
 
-  // A case's clock as two instants: red from d, yellow from w (wall.light's rule). A
-  // cluster keeps the earliest of each among its leaves, so its light - the worst
-  // inside it - is O(1) to reduce and stays right as time passes, without re-indexing.
-  function clockOf(c) {
-    if (!c.dl || c.st === "suspended") { return { d: Infinity, w: Infinity }; }
-    return { d: c.dl, w: c.wa || c.dl };
-  }
-
-  function lightAt(clock, at) {
-    if (clock.d === Infinity) { return "none"; }
-    return at >= clock.d ? "red" : at >= clock.w ? "yellow" : "green";
-  }
+  // A case's clock as two instants, red from d and yellow from w (wall.js has the
+  // rule). A cluster keeps the earliest of each among its leaves, so its light - the
+  // worst inside it - is O(1) to reduce and stays right as time passes, without
+  // re-indexing.
+  function clockOf(c) { return ch.get("wall").clockOf(c); }
+  function lightAt(clock, at) { return ch.get("wall").lightAt(clock, at); }
 
   function nextTurn(clock, at) {
     return clock.w > at ? clock.w : clock.d > at ? clock.d : Infinity;
   }
 
-  // --- the clustering engine -----------------------------------------------------------
-
-  // Runs in a Web Worker (its source is handed to one as a blob) or, where workers are
-  // refused, in this thread: so it uses nothing from around it but self.Supercluster
-  // and what it is sent. Each message may carry a full load or a patch, and a view;
-  // the answer has the clusters and cases in the view and the count per district.
-  function engine(post, options) {
-    var cases = new Map(); // id -> GeoJSON point; properties {id, d, w, a, dis}
-    var index = null;
-    var stale = true;
-
-    function point(id, lon, lat, d, w, a, dis) {
-      return {
-        type: "Feature", geometry: { type: "Point", coordinates: [lon, lat] },
-        properties: { id: id, d: d, w: w, a: a, dis: dis },
-      };
-    }
-
-    function load(m) {
-      var n = new Float64Array(m.numbers);
-      cases = new Map();
-      m.ids.forEach(function (id, i) {
-        cases.set(id, point(id, n[4 * i], n[4 * i + 1], n[4 * i + 2], n[4 * i + 3], 0, m.dis[i]));
-      });
-      stale = true;
-    }
-
-    function patch(m) {
-      m.remove.forEach(function (id) { cases.delete(id); });
-      m.set.forEach(function (r) { cases.set(r[0], point.apply(null, r)); });
-      stale = stale || m.remove.length + m.set.length > 0;
-    }
-
-    function build() {
-      var started = performance.now();
-      index = new self.Supercluster({
-        radius: options.radius,
-        extent: options.extent,
-        maxZoom: options.maxZoom,
-        map: function (p) { return { d: p.d, w: p.w, a: p.a }; },
-        reduce: function (acc, p) {
-          if (p.d < acc.d) { acc.d = p.d; }
-          if (p.w < acc.w) { acc.w = p.w; }
-          if (p.a > acc.a) { acc.a = p.a; }
-        },
-      }).load(Array.from(cases.values()));
-      stale = false;
-      return performance.now() - started;
-    }
-
-    function inView(v) {
-      return index.getClusters(v.bbox, v.zoom).map(function (f) {
-        var p = f.properties;
-        var xy = f.geometry.coordinates;
-        return p.cluster ? {
-          cluster: p.cluster_id, n: p.point_count,
-          lon: xy[0], lat: xy[1], d: p.d, w: p.w, a: p.a,
-        } : { id: p.id, lon: xy[0], lat: xy[1], d: p.d, w: p.w };
-      });
-    }
-
-    function perDistrict(v) {
-      var counts = {};
-      cases.forEach(function (f) {
-        var p = f.properties;
-        if (p.dis && (!v.overdueOnly || p.d <= v.at)) { counts[p.dis] = (counts[p.dis] || 0) + 1; }
-      });
-      return counts;
-    }
-
-    function expand(m) {
-      var zoom = null;
-      try {
-        zoom = index.getClusterExpansionZoom(m.cluster);
-      } catch (gone) {
-        zoom = null; // the index was rebuilt since the cluster was drawn
-      }
-      post({ type: "expand", zoom: zoom, lat: m.lat, lon: m.lon });
-    }
-
-    return function handle(m) {
-      if (m.type === "expand") { return index && expand(m); }
-      if (m.load) { load(m.load); }
-      if (m.patch) { patch(m.patch); }
-      var buildMs = stale ? build() : null;
-      var v = m.view;
-      post({
-        type: "view", seq: m.seq, buildMs: buildMs, points: cases.size,
-        zoom: v && v.zoom, items: v ? inView(v) : null, counts: v ? perDistrict(v) : null,
-      });
-    };
-  }
+  // --- the clustering engine (assets/cluster-worker.js) ----------------------------------
 
   function clustering() {
     return Object.assign({}, CLUSTERING, { radius: px(CLUSTERING.radius) });
   }
 
+  // The engine's asset sits beside the vendor folder the page loaded supercluster from.
+  function engineUrl() {
+    var script = document.querySelector('script[src*="vendor/supercluster.min.js"]');
+    return script ? script.src.replace(/vendor\/supercluster\.min\.js.*$/, "cluster-worker.js") : null;
+  }
+
   function startWorker() {
-    var script = document.querySelector('script[src*="supercluster.min.js"]');
-    if (!window.Worker || !script) { return null; }
-    var source = "importScripts(" + JSON.stringify(script.src) + ");\n" +
-      "var handle = (" + engine.toString() + ")(function (m) { self.postMessage(m); }, " +
-      JSON.stringify(clustering()) + ");\nself.onmessage = function (e) { handle(e.data); };\n";
+    var url = engineUrl();
+    if (!window.Worker || !url) { return null; }
     var worker;
     try {
-      worker = new Worker(URL.createObjectURL(new Blob([source], { type: "text/javascript" })));
+      worker = new Worker(url);
     } catch (refused) {
-      return null; // e.g. a content security policy without blob: workers
+      return null; // e.g. a content security policy without workers
     }
     worker.onmessage = function (e) { receive(e.data); };
     worker.onerror = function (e) { workerFailed(worker, e); };
+    worker.postMessage({ type: "options", options: clustering() });
     return { worker: true, post: function (m, transfer) { worker.postMessage(m, transfer); } };
   }
 
+  // Where workers are refused, the engine's asset is added to the page; requests wait
+  // for it.
   function inThread() {
-    var handle = engine(function (m) { setTimeout(function () { receive(m); }, 0); }, clustering());
+    var handle = null;
+    var queue = [];
     // A failure here must not reach the wall's Dash callback, which also draws the boards.
-    function post(m) {
+    function run(m) {
       try {
         handle(m);
       } catch (error) {
@@ -191,7 +103,23 @@
         link.inFlight = false;
       }
     }
-    return { worker: false, post: post };
+    ch.when("clusterEngine", function (engine) {
+      handle = engine(function (m) { setTimeout(function () { receive(m); }, 0); }, clustering());
+      queue.splice(0).forEach(run);
+    });
+    if (!handle) { addEngineScript(); }
+    return { worker: false, post: function (m) { if (handle) { run(m); } else { queue.push(m); } } };
+  }
+
+  function addEngineScript() {
+    if (document.querySelector("script[data-cluster-engine]")) { return; }
+    var script = document.createElement("script");
+    script.src = engineUrl();
+    script.setAttribute("data-cluster-engine", "");
+    script.onerror = function () {
+      window.console.error("commandhall map: the clustering engine did not load from " + script.src);
+    };
+    document.head.appendChild(script);
   }
 
   // A wall runs for months: if the worker dies, cluster in the page rather than stop.
@@ -445,7 +373,9 @@
     }
     if (entry.light === light) { return; }
     entry.light = light;
-    retag(entry.marker, caseClass(light, false), { light: light });
+    // A case dispatched just after its report changes light while still new: it keeps
+    // its pulse for the whole PULSE_MS, whatever the timing of the two pushes.
+    retag(entry.marker, caseClass(light, isRecent(model.arrived.get(item.id))), { light: light });
     entry.marker.setZIndexOffset(RANK[light] * 1000);
   }
 
@@ -453,7 +383,7 @@
   // data-deadline, so the wall's one-second tick keeps it running while open.
   function tooltip(id) {
     var c = model.cases.get(id);
-    var meta = (ch.wall && ch.wall.meta) || { units: {}, categories: {} };
+    var names = meta() || { units: {}, categories: {} };
     var t = labels();
     var box = element("div", "case-tip");
     box.setAttribute("data-case-id", id);
@@ -461,17 +391,18 @@
       box.textContent = id;
       return box;
     }
-    box.appendChild(element("div", "tip-category", meta.categories[c.k + ":" + c.cat] || c.cat));
-    box.appendChild(row(t.department, element("span", "tip-department", meta.units[c.dep] || c.dep || "—")));
+    box.appendChild(element("div", "tip-category", names.categories[c.k + ":" + c.cat] || c.cat));
+    box.appendChild(row(t.department, element("span", "tip-department", names.units[c.dep] || c.dep || "—")));
     box.appendChild(row(t.time_left, timeLeft(c, t)));
     return box;
   }
 
   function timeLeft(c, t) {
-    if (c.st === "suspended") { return element("span", "tip-suspended", t.suspended); }
+    var wall = ch.get("wall");
+    if (wall.stopped.has(c.st)) { return element("span", "tip-suspended", t.suspended); }
     if (!c.dl) { return element("span", "", "—"); }
     var at = now();
-    var span = element("span", "countdown" + (at >= c.dl ? " overdue" : ""), ch.wall.countdown(c.dl - at));
+    var span = element("span", "countdown" + (at >= c.dl ? " overdue" : ""), wall.countdown(c.dl - at));
     span.setAttribute("data-deadline", c.dl);
     return span;
   }
@@ -497,8 +428,7 @@
   // Whole numbers read best from across the hall; past four digits, 万 or k.
   function countLabel(n) {
     if (n < 10000) { return String(n); }
-    var lang = view.map.getContainer().closest("[lang]");
-    return lang && lang.getAttribute("lang") === "en" ? Math.round(n / 1000) + "k"
+    return ch.page.language === "en" ? Math.round(n / 1000) + "k"
       : (n / 10000).toFixed(1) + "万";
   }
 
@@ -646,7 +576,11 @@
     return line;
   }
 
+  // The page gives the legend a place of its own beside the map (layouts/wall.py),
+  // so that it covers no district or cluster; a map without one gets a corner.
   function addLegend(map) {
+    var own = document.getElementById(map.getContainer().id + "-legend");
+    if (own) { return own; }
     var control = window.L.control({ position: "bottomleft" });
     var box = element("div", "map-legend");
     control.onAdd = function () { return box; };
@@ -682,11 +616,11 @@
     return window.dash_clientside.no_update;
   }
 
-  ch.map = {
+  ch.register("map", {
     render: render,
     onDistrict: onDistrict,
     // For tests, the bench and a commander's console: the Leaflet map and timings.
     leaflet: function () { return view && view.ready ? view.map : null; },
     stats: stats,
-  };
+  });
 })();

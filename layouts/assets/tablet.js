@@ -2,7 +2,7 @@
  * banner.js and live.js. */
 (function () {
   "use strict";
-  var ch = (window.commandhall = window.commandhall || {});
+  var ch = window.commandhall;
   function percent(x) { return x === null || x === undefined ? "—" : (x * 100).toFixed(1) + "%"; }
 
   function show(kpis) {
@@ -13,11 +13,12 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    if (!ch.live) { return; }
-    ch.live.on("kpis", function (message) {
-      if (document.querySelector(".tablet")) { show(message.kpis); }
-      ch.live.sync(message.now);
+    ch.when("live", function (live) {
+      live.on(ch.page.push.kpis, function (message) {
+        if (document.querySelector(".tablet")) { show(message.kpis); }
+        live.sync(message.now);
+      });
+      live.onResync(function (snapshot) { show(snapshot.kpis); });
     });
-    ch.live.onResync(function (snapshot) { show(snapshot.kpis); });
   });
 })();

@@ -2,25 +2,37 @@
  * map markers from them, and ticks countdowns every second in the browser. */
 (function () {
   "use strict";
-  var ch = (window.commandhall = window.commandhall || {});
+  var ch = window.commandhall;
+  var page = ch.page;
   // changes: what arrived since the last render, for layers that update in place
   // ({added, updated, removed}: arrays of case ids; full: the whole set was replaced).
-  var wall = (ch.wall = {
+  var wall = {
     cases: new Map(), kpis: null, meta: null, loaded: false, changes: freshChanges(true),
     page: 0, pages: 1, rotations: 0, units: {}, early: [],
-  });
+    // The server's rules (layouts/wall.py meta): which states are open, which stop the clock.
+    open: new Set(), stopped: new Set(),
+  };
 
   function freshChanges(full) { return { full: full, added: [], updated: [], removed: [] }; }
-  var BOARD_CASES = 6;
-  var OPEN = { reported: 1, filed: 1, dispatched: 1, suspended: 1, handled: 1, verifying: 1 };
+  var MAX_BOARD_CASES = 12;
 
-  function now() { return ch.live ? ch.live.now() : Date.now(); }
+  function now() { return ch.has("live") ? ch.get("live").now() : Date.now(); }
 
-  function light(c, at) {
-    if (!c.dl || c.st === "suspended") { return "none"; }
-    if (at >= c.dl) { return "red"; }
-    return c.wa && at >= c.wa ? "yellow" : "green";
+  // A case's clock as two instants: red from d, yellow from w; none while it has no
+  // deadline or its clock stands. The one light rule of the browser (map.js uses it).
+  function clockOf(c) {
+    if (!c.dl || wall.stopped.has(c.st)) { return { d: Infinity, w: Infinity }; }
+    return { d: c.dl, w: c.wa || c.dl };
   }
+  wall.clockOf = clockOf;
+
+  function lightAt(clock, at) {
+    if (clock.d === Infinity) { return "none"; }
+    return at >= clock.d ? "red" : at >= clock.w ? "yellow" : "green";
+  }
+  wall.lightAt = lightAt;
+
+  function light(c, at) { return lightAt(clockOf(c), at); }
   wall.light = light;
 
   function pad(n) { return n < 10 ? "0" + n : String(n); }
@@ -41,7 +53,7 @@
     var changes = wall.changes;
     (message.cases || []).forEach(function (c) {
       var known = wall.cases.has(c.id);
-      if (OPEN[c.st]) {
+      if (wall.open.has(c.st)) {
         wall.cases.set(c.id, c);
         (known ? changes.updated : changes.added).push(c.id);
       } else if (known) {
@@ -55,7 +67,7 @@
       wall.kpis = Object.assign({}, message.kpis, { trend: trend });
     }
     if (message.units) { wall.units = message.units; }
-    if (ch.live) { ch.live.sync(message.now); }
+    if (ch.has("live")) { ch.get("live").sync(message.now); }
   }
 
   // A snapshot sends cases as {cols, rows}; pushes as objects.
@@ -72,6 +84,8 @@
     wall.cases.clear();
     wall.changes = freshChanges(true);
     wall.meta = snapshot.meta || wall.meta;
+    wall.open = new Set(wall.meta.states.open);
+    wall.stopped = new Set(wall.meta.light.stopped);
     apply(Object.assign({}, snapshot, { cases: unpack(snapshot.cases) }));
   }
   wall.load = load;
@@ -85,7 +99,7 @@
       g.open += 1;
       if (l === "yellow") { g.yellow += 1; }
       if (l === "red") { g.red += 1; }
-      if (c.dl && c.st !== "suspended") { g.list.push(c); }
+      if (l !== "none") { g.list.push(c); }
     });
     return Object.keys(groups).map(function (k) { return groups[k]; }).sort(function (a, b) {
       return b.red - a.red || b.yellow - a.yellow || b.open - a.open || (a.code < b.code ? -1 : 1);
@@ -120,11 +134,49 @@
         h("Span", {}, t.today_on_time + " " + percent((wall.units[g.code] || {}).today)),
         h("Span", {}, t.month_on_time + " " + percent((wall.units[g.code] || {}).month)),
       ]),
-      h("Div", { className: "board-cases" }, g.list.slice(0, BOARD_CASES).map(function (c) {
+      h("Div", { className: "board-cases" }, g.list.slice(0, rowsPerBoard()).map(function (c) {
         return caseRow(c, at);
       })),
     ]);
   }
+
+  /* Only whole case rows (issue 8): how many fit is measured on a hidden sample board
+   * styled like the real ones, and again when the screen's size or its fonts change. */
+  var fittedRows = null;
+  function rowsPerBoard() {
+    var container = document.getElementById("wall-boards");
+    if (fittedRows !== null || !container || !container.clientHeight) {
+      return fittedRows === null ? MAX_BOARD_CASES : fittedRows;
+    }
+    var probe = document.createElement("div");
+    probe.className = "boards board-probe";
+    probe.style.width = container.clientWidth + "px";
+    probe.style.height = container.clientHeight + "px";
+    probe.innerHTML = '<div class="board"><div class="board-head"><span class="board-name">字</span>' +
+      '<span class="count">0</span></div><div class="board-rates"><span>字</span></div>' +
+      '<div class="board-cases">' + new Array(3).join(
+        '<div class="case-row"><span class="case-name">字</span><span class="countdown">00:00:00</span></div>') +
+      "</div></div>";
+    document.body.appendChild(probe);
+    var board = probe.firstChild.getBoundingClientRect();
+    var rows = probe.querySelectorAll(".case-row");
+    var first = rows[0].getBoundingClientRect();
+    var pitch = rows[1].getBoundingClientRect().bottom - first.bottom;
+    var style = window.getComputedStyle(probe.firstChild);
+    var inner = board.bottom - parseFloat(style.paddingBottom) - parseFloat(style.borderBottomWidth);
+    probe.remove();
+    var slack = inner - first.bottom + 0.5; // half a pixel of rounding is no cut
+    var fit = slack >= 0 ? 1 + Math.floor(slack / pitch) : 0;
+    fittedRows = Math.min(MAX_BOARD_CASES, fit);
+    return fittedRows;
+  }
+  function refit() {
+    fittedRows = null;
+    if (wall.loaded) { window.dash_clientside.set_props("wall-tick", { data: Date.now() }); }
+  }
+  window.addEventListener("resize", refit);
+  if (document.fonts) { document.fonts.addEventListener("loadingdone", refit); }
+  wall.rowsPerBoard = rowsPerBoard;
 
   function percent(x) { return x === null || x === undefined ? "—" : (x * 100).toFixed(1) + "%"; }
 
@@ -258,7 +310,7 @@
       wall.emergency = snapshot.emergency || null;
       rotate();
       setTimeout(turnPages, ((wall.meta.screen || {}).page_seconds || 15) * 1000);
-      if (ch.live) { ch.live.start(snapshot.build); }
+      if (ch.has("live")) { ch.get("live").start(snapshot.build); }
     }
     var at = now();
     var urgent = view() === "emergency";
@@ -266,7 +318,7 @@
     var boards = groups.length ? paged(groups, at)
       : [h("Div", { className: "no-cases" },
         urgent ? wall.meta.labels.no_em_cases : wall.meta.labels.no_cases)];
-    ch.map.render(wall.cases, at, wall.changes);  // draws on Leaflet itself
+    ch.get("map").render(wall.cases, at, wall.changes);  // draws on Leaflet itself
     wall.changes = freshChanges(false);
     return [boards, urgent ? emergencyStrip(at) : kpiStrip()];
   }
@@ -275,15 +327,15 @@
     wall: { render: render },
   });
 
-  if (ch.banner) {
-    ch.banner.onChange(function (state) {
+  ch.when("banner", function (banner) {
+    banner.onChange(function (state) {
       wall.emergency = state;
       if (wall.loaded) { rotate(); }
     });
-  }
+  });
 
-  if (ch.live) {
-    ch.live.onResync(function (snapshot) {
+  ch.when("live", function (live) {
+    live.onResync(function (snapshot) {
       load(snapshot);
       window.dash_clientside.set_props("wall-tick", { data: Date.now() });
     });
@@ -295,9 +347,14 @@
       apply(message);
       window.dash_clientside.set_props("wall-live", { data: Date.now() });
     };
-    ch.live.on("kpis", pushed);
-    ch.live.on("cases", pushed);
-  }
+    live.on(page.push.kpis, pushed);
+    live.on(page.push.cases, pushed);
+  });
+
+  // The city's time in the language's locale, whatever the display PC is set to.
+  var clockFormat = new Intl.DateTimeFormat(page.locale, {
+    hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23", timeZone: page.timezone,
+  });
 
   function tick() {
     var at = now();
@@ -308,7 +365,7 @@
       nodes[i].classList.toggle("overdue", at >= dl);
     }
     var clock = document.getElementById("wall-clock");
-    if (clock) { clock.textContent = new Date(at).toLocaleTimeString("zh-CN", { hour12: false }); }
+    if (clock) { clock.textContent = clockFormat.format(new Date(at)); }
   }
   setInterval(tick, 1000);
   function turnPages() {
@@ -322,5 +379,5 @@
   setInterval(function () {
     if (wall.loaded) { window.dash_clientside.set_props("wall-tick", { data: Date.now() }); }
   }, 10000);
-
+  ch.register("wall", wall);
 })();

@@ -2,20 +2,37 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from dash import Dash, html
 
 from dashboard.web.context import App
 from layouts import ASSETS
-from layouts.i18n import labels
+from layouts.i18n import labels, locale
+from streams.names import Push
 
 # Each view loads the shared assets (live push, banner) and its own, not the others'.
+# No view loads the map's clustering engine as a page script: its worker does.
 IGNORE = {
-    "wall": r"(^|/)(desk\.css|tablet\.js)$",
-    "desk": r"(^|/)((wall|map)\.(js|css)|supercluster\.min\.js)$",
-    "tablet": r"(^|/)((wall|map)\.(js|css)|supercluster\.min\.js)$",
+    "wall": r"(^|/)(desk\.css|tablet\.js|cluster-worker\.js)$",
+    "desk": r"(^|/)((wall|map)\.(js|css)|supercluster\.min\.js|cluster-worker\.js)$",
+    "tablet": r"(^|/)((wall|map)\.(js|css)|supercluster\.min\.js|cluster-worker\.js)$",
 }
+
+
+def page_meta(app: App) -> dict[str, Any]:
+    """What every view's scripts read before they start (assets/00-hall.js)."""
+    push = {event.name.lower(): event.value for event in Push}
+    # dashboard/push.py still emits "revoked" as a literal; it belongs in Push (issue 10).
+    push.setdefault("revoked", "revoked")
+    language = app.settings.language
+    return {
+        "language": language,
+        "locale": locale(language),
+        "timezone": app.timezone,
+        "push": push,
+    }
 
 
 def view_app(app: App, name: str, title: str) -> Dash:
@@ -29,6 +46,7 @@ def view_app(app: App, name: str, title: str) -> Dash:
         serve_locally=True,
         update_title=None,  # type: ignore[arg-type]  # None turns the title flicker off
         title=title,
+        meta_tags=[{"name": "commandhall-page", "content": json.dumps(page_meta(app))}],
     )
 
 

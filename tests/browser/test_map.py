@@ -72,13 +72,29 @@ def test_new_case_shows_on_the_map_within_a_second(page: Page, hall: Hall) -> No
     open_map(page, hall, NEW_CASE_SPOT, 17)
     started = time.monotonic()
     case_id = publish_case(hall, NEW_CASE_SPOT)
-    marker = page.wait_for_selector(
-        f'.leaflet-marker-pane [data-case-id="{case_id}"]', timeout=3000
-    )
+    page.wait_for_selector(f'.leaflet-marker-pane [data-case-id="{case_id}"]', timeout=3000)
     elapsed = time.monotonic() - started
     print(f"\ncase on the map after {elapsed * 1000:.0f} ms")
     assert elapsed < 1.0
+    page.wait_for_selector(
+        f'.leaflet-marker-pane [data-case-id="{case_id}"][data-light="green"].case-new',
+        timeout=3000,
+    )
+
+
+def test_new_case_keeps_its_pulse_when_its_light_changes(page: Page, hall: Hall) -> None:
+    """A case dispatched just after its report turns green and still pulses (issue 8)."""
+    open_map(page, hall, NEW_CASE_SPOT, 17)
+    case_id = report_case(hall, NEW_CASE_SPOT)
+    marker = page.wait_for_selector(
+        f'.leaflet-marker-pane [data-case-id="{case_id}"][data-light="none"]', timeout=3000
+    )
     assert marker is not None and "case-new" in (marker.get_attribute("class") or "")
+    dispatch_case(hall, case_id)
+    page.wait_for_function(
+        "el => el.getAttribute('data-light') === 'green'", arg=marker, timeout=3000
+    )
+    assert "case-new" in (marker.get_attribute("class") or "")
 
 
 def test_dispatch_turns_the_same_marker_green(page: Page, hall: Hall) -> None:
@@ -101,6 +117,17 @@ def test_clustering_runs_off_the_page_thread(page: Page, hall: Hall) -> None:
     open_map(page, hall, NEW_CASE_SPOT, 12)
     page.wait_for_function("window.commandhall.map.stats.builds > 0")
     assert page.evaluate("window.commandhall.map.stats.worker") is True
+    # The engine is the worker's own asset, not also a script of the page.
+    assert page.locator('script[src*="cluster-worker"]').count() == 0
+
+
+def test_map_clusters_in_the_page_where_workers_are_refused(page: Page, hall: Hall) -> None:
+    """Without Web Workers the engine's asset is loaded into the page and cases show."""
+    page.add_init_script("delete window.Worker")
+    case_id = publish_case(hall, TOOLTIP_SPOT)
+    open_map(page, hall, TOOLTIP_SPOT, 17)
+    page.wait_for_selector(f'.leaflet-marker-pane [data-case-id="{case_id}"]', timeout=5000)
+    assert page.evaluate("window.commandhall.map.stats.worker") is False
 
 
 def test_cluster_takes_the_worst_light_inside_it(page: Page, hall: Hall) -> None:
