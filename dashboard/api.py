@@ -22,6 +22,7 @@ from dashboard.store import payload_of
 from dashboard.switch import NotAllowed, SwitchRefused, switch
 from layouts import BUILD
 from streams.names import CaseState
+from streams.sequence import Sequence
 
 GROUPS = ("department", "district", "street")
 CLOSED_STATES = tuple(state for state in CaseState if not state.is_open)
@@ -74,7 +75,9 @@ def register(app: App) -> None:
     def snapshot() -> Any:
         from layouts.wall import snapshot as wall_snapshot
 
-        return jsonify(wall_snapshot(app))
+        # Read before the database: every push numbered up to here is in the snapshot.
+        epoch, seq = Sequence(app.redis).current()
+        return jsonify({**wall_snapshot(app), "epoch": epoch, "seq": seq})
 
     @server.get("/api/cases/<case_id>")
     def case(case_id: str) -> Any:

@@ -71,10 +71,11 @@ def create_app(
     # threading mode: maintained (simple-websocket), no monkey-patching of the Redis
     # and database drivers; websocket transport only, so several web processes need
     # no sticky sessions.
+    from dashboard.push import ResyncingRedisManager  # the web layer; it imports App
+
     socketio = SocketIO(
         server,
-        message_queue=redis_url,
-        channel=SOCKETIO_CHANNEL,
+        client_manager=ResyncingRedisManager(redis_url, channel=SOCKETIO_CHANNEL),
         async_mode="threading",
         transports=["websocket"],
     )

@@ -26,6 +26,7 @@ from dashboard.snapshot import epoch_ms
 from dashboard.store import Store, is_outage
 from streams.consumer import Consumer, Handled, Item, Outage
 from streams.names import Push
+from streams.schema import Window
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,9 @@ class Ingest:
         name: str,
         timezone: str = "Asia/Shanghai",
         batch_size: int = 500,
-        claim_idle_ms: int = 30_000,
+        lease_ms: int = 5_000,
+        max_deliveries: int = 10,
+        window: Window | None = None,
         coalesce_s: float = 0.1,
         heartbeat_s: float = 10.0,
         kpis_s: float = 1.0,
@@ -60,7 +63,9 @@ class Ingest:
             name,
             self.handle,
             count=batch_size,
-            claim_idle_ms=claim_idle_ms,
+            lease_ms=lease_ms,
+            max_deliveries=max_deliveries,
+            window=window,
         )
         self.slow = SlowFigures(timezone)
         self._changed: dict[str, Case] = {}

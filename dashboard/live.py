@@ -11,11 +11,13 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
+import redis
 import socketio
 
 from dashboard.models import Case
 from dashboard.snapshot import case_summary
 from streams.names import SOCKETIO_CHANNEL, Push
+from streams.sequence import Sequence
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +29,12 @@ class Pusher:
 
     def __init__(self, redis_url: str, channel: str = SOCKETIO_CHANNEL) -> None:
         self.manager = socketio.RedisManager(redis_url, channel=channel, write_only=True)
+        # Every push is numbered, so that a screen that misses one knows it.
+        self.sequence = Sequence(redis.Redis.from_url(redis_url, socket_connect_timeout=5))
 
     def emit(self, event: Push, data: Any, room: str | None = None) -> None:
-        """Send one event to all screens (or one room)."""
-        self.manager.emit(event.value, data, namespace="/", room=room)
+        """Send one event to all screens (or one room), with the next sequence number."""
+        self.manager.emit(event.value, self.sequence.stamp(data), namespace="/", room=room)
 
     def cases(self, cases: Iterable[Case], server_ms: int) -> None:
         """Push changed cases."""

@@ -51,6 +51,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("batch_size", 500, "Stream entries the ingest worker applies per transaction"),
     Setting("office_hours", "08:30-12:00,14:30-18:00", "Office hours that working time counts"),
     Setting("warn_ratio", 0.8, "Share of the limit used when a case's light turns yellow"),
+    Setting("lease_s", 5.0, "Seconds the active ingest worker's lease lasts; a standby takes over"),
+    Setting("max_deliveries", 10, "Deliveries after which an entry is set aside as poison"),
+    Setting("max_ahead_hours", 24.0, "Hours an event's time may lie ahead of the server clock"),
+    Setting("earliest_year", 2000, "Events dated before this year are refused"),
+    Setting("stall_s", 30.0, "Seconds without ingest progress before /healthz says stalled"),
+    Setting("max_lag", 10000, "Entries waiting for ingest beyond which /healthz says behind"),
 )
 _BY_NAME = {setting.name: setting for setting in SETTINGS}
 
@@ -74,6 +80,12 @@ class Settings:
     batch_size: int = 500
     office_hours: str = "08:30-12:00,14:30-18:00"
     warn_ratio: float = 0.8
+    lease_s: float = 5.0
+    max_deliveries: int = 10
+    max_ahead_hours: float = 24.0
+    earliest_year: int = 2000
+    stall_s: float = 30.0
+    max_lag: int = 10000
 
     @property
     def data_path(self) -> Path:

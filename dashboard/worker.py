@@ -7,6 +7,7 @@ Socket.IO message queue only.
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime, timedelta
 
 from dashboard import runtime
 from dashboard.city import city_rules
@@ -16,6 +17,7 @@ from dashboard.live import Pusher
 from dashboard.settings import Settings
 from dashboard.store import Store
 from streams.producer import Producer
+from streams.schema import Window
 
 
 def build_ingest(settings: Settings, name: str) -> Ingest:
@@ -33,6 +35,17 @@ def build_ingest(settings: Settings, name: str) -> Ingest:
         name=name,
         timezone=rules.catalogue.timezone,
         batch_size=settings.batch_size,
+        lease_ms=int(settings.lease_s * 1000),
+        max_deliveries=settings.max_deliveries,
+        window=window(settings),
+    )
+
+
+def window(settings: Settings) -> Window:
+    """The times events may carry, from the settings."""
+    return Window(
+        earliest=datetime(settings.earliest_year, 1, 1, tzinfo=UTC),
+        ahead=timedelta(hours=settings.max_ahead_hours),
     )
 
 

@@ -37,8 +37,13 @@ def sign_in(client: FlaskClient, app: App) -> None:
     assert response.status_code == 302
 
 
-def test_health_reports_redis_database_and_lag(client: FlaskClient) -> None:
+def test_health_reports_redis_database_and_lag(
+    client: FlaskClient, redis_client, store, settings
+) -> None:
     """/healthz answers 200 with the figures an operator needs."""
+    from tests.test_ingest import make_ingest
+
+    make_ingest(redis_client, store, settings, "a").consumer.step()  # its heartbeat
     response = client.get("/healthz")
     body = response.get_json()
     assert response.status_code == 200 and body["ok"] is True
