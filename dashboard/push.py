@@ -24,7 +24,6 @@ from flask import request, session
 from dashboard.app import App
 from dashboard.guard import viewer
 from streams.names import Push
-from streams.sequence import Sequence
 
 log = logging.getLogger(__name__)
 
@@ -120,11 +119,5 @@ def register(app: App) -> Screens:
     @app.socketio.on("disconnect")
     def disconnect(*_: Any) -> None:
         screens.remove(request.sid)  # type: ignore[attr-defined]
-
-    @app.socketio.on("position")
-    def position(*_: Any) -> dict[str, Any]:
-        # A screen that loaded its data with the page asks where the pushes are now.
-        epoch, seq = Sequence(app.redis).current()
-        return {"epoch": epoch, "seq": seq}
 
     return screens
