@@ -55,7 +55,8 @@ class ResyncingRedisManager(socketio.RedisManager):  # type: ignore[misc]
 
     def _resync_screens(self) -> None:
         log.warning("Push: message queue back; telling this process's screens to resync")
-        self.emit(Push.RESYNC.value, {"reason": "message queue reconnected"}, ignore_queue=True)
+        reason = {"reason": "message queue reconnected"}
+        self.emit(Push.RESYNC.value, reason, namespace="/", ignore_queue=True)
 
 
 class Screens:

@@ -6,14 +6,11 @@ prints its figures; they are repeated in the terminal summary.
 
 from __future__ import annotations
 
-import signal
-from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.faults.processes import FIGURES, RedisServer
+from tests.faults.processes import FIGURES, own_redis  # noqa: F401  (a fixture)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -29,18 +26,3 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.section("fault-injection figures")
         for line in FIGURES:
             terminalreporter.write_line(line)
-
-
-@pytest.fixture
-def own_redis(tmp_path: Path) -> Iterator[Callable[[bool], RedisServer]]:
-    """Start redis-servers of this test's own (with or without persistence)."""
-    servers: list[RedisServer] = []
-
-    def start(persistent: bool) -> RedisServer:
-        server = RedisServer(tmp_path / f"redis-{len(servers)}", persistent)
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.stop(signal.SIGKILL)

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import signal
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +88,21 @@ class RedisServer:
             self.process.send_signal(sig)
             self.process.wait(20)
         self.process = None
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[Callable[[bool], RedisServer]]:
+    """Start redis-servers of this test's own (with or without persistence)."""
+    servers: list[RedisServer] = []
+
+    def start(persistent: bool) -> RedisServer:
+        server = RedisServer(tmp_path / f"redis-{len(servers)}", persistent)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop(signal.SIGKILL)
 
 
 def fault_settings(folder: Path, redis_url: str, **changes: Any) -> Settings:
@@ -183,3 +200,89 @@ class Running:
     def stop(self) -> None:
         """Stop both processes."""
         demo.stop_all(self.children)
+
+
+class Flow:
+    """Cases published all the time from a thread, each case in one MULTI; retried
+    while Redis is down. Some cases stop open (dispatched), others run to closure."""
+
+    def __init__(self, redis_url: str, stream: str, seed: int, every: float = 0.1) -> None:
+        from tests.faults.lifecycles import lifecycle
+
+        self.client = redis.Redis.from_url(redis_url, socket_connect_timeout=1, socket_timeout=2)
+        self.stream, self.every, self.lifecycle = stream, every, lifecycle
+        self.rng = random.Random(seed)
+        self.accepted: list[tuple[float, str, list[str]]] = []  # (when, case, event ids)
+        self.failures = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> None:
+        """Start publishing."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop publishing and wait for the thread."""
+        self._stop.set()
+        self._thread.join(30)
+
+    def _run(self) -> None:
+        from datetime import UTC, datetime, timedelta
+
+        from streams.producer import _encode
+
+        while not self._stop.is_set():
+            case_id = f"R{uuid.uuid4().hex[:10]}"
+            events = self.lifecycle(case_id, datetime.now(UTC) - timedelta(hours=5), self.rng)
+            events = events[: self.rng.choice((3, 3, 4, len(events)))]
+            while not self._stop.is_set():
+                try:
+                    pipe = self.client.pipeline(transaction=True)
+                    for event in events:
+                        pipe.xadd(self.stream, {"event": _encode(event)})
+                    pipe.execute()
+                    ids = [e["event_id"] for e in events]
+                    self.accepted.append((time.monotonic(), case_id, ids))
+                    break
+                except (redis.ConnectionError, redis.TimeoutError):
+                    self.failures += 1
+                    self._stop.wait(0.2)
+            self._stop.wait(self.every)
+
+
+class Sampler:
+    """/healthz asked every quarter second from a thread: (when, status, problems)."""
+
+    def __init__(self, hall: Running) -> None:
+        self.hall = hall
+        self.samples: list[tuple[float, int, list[str], dict[str, Any]]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> None:
+        """Start sampling."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop sampling."""
+        self._stop.set()
+        self._thread.join(30)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            asked = time.monotonic()
+            code, body = self.hall.health()
+            self.samples.append((asked, code, body.get("problems") or [], body))
+            self._stop.wait(0.25)
+
+    def lies(self, down: float, up: float) -> list[tuple[float, int]]:
+        """Samples asked while Redis was down that still said 200."""
+        return [(t, code) for t, code, _, _ in self.samples if down + 0.3 < t < up and code == 200]
+
+
+def applied_cases(engine: Engine) -> dict[str, list[str]]:
+    """The applied event ids of each case, in order."""
+    cases: dict[str, list[str]] = {}
+    for case_id, event_id in applied_ids(engine):
+        cases.setdefault(case_id or "", []).append(event_id)
+    return cases
