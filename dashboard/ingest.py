@@ -79,7 +79,9 @@ class Ingest:
             result = self.store.apply_batch(items)
         except Exception as error:
             if is_outage(error):
-                raise Outage(f"database unreachable: {error}") from error
+                # The driver's first line says it; the SQL and parameters only flood the log.
+                cause = str(getattr(error, "orig", None) or error).splitlines()[0]
+                raise Outage(f"database unreachable: {cause}") from error
             raise
         self._changed.update(result.cases)
         self._emergency_changed = self._emergency_changed or result.emergency_changed
