@@ -186,3 +186,34 @@ def test_sign_in_never_redirects_off_the_server(client: FlaskClient, app: App) -
         "/login?next=//evil.example/x", data={"username": "duty", "password": "s3cret-pass"}
     )
     assert response.headers["Location"] == "/"
+
+
+def test_case_endpoint_is_valid_json_whatever_a_producer_added(
+    client: FlaskClient, app: App
+) -> None:
+    """NaN is refused at the stream; a stored payload with one still serves valid JSON."""
+    import json
+
+    from sqlalchemy import update
+
+    from dashboard.models import EventRow
+    from streams.schema import ContractError, decode
+
+    with pytest.raises(ContractError, match="NaN"):
+        decode({"event": '{"type": "case.filed", "extra": NaN}'})
+    dispatch(app, "N1", "sanitation")
+    with app.store.sessions.begin() as session:  # a row stored before NaN was refused
+        session.execute(
+            update(EventRow).where(EventRow.case_id == "N1").values(payload='{"extra": NaN}')
+        )
+    sign_in(client, app)
+    text = client.get("/api/cases/N1").get_data(as_text=True)
+    body = json.loads(text, parse_constant=lambda name: pytest.fail(f"{name} in the JSON"))
+    assert body["history"][0]["event"] == {"extra": None}
+
+
+def test_snapshot_carries_the_push_position(client: FlaskClient, app: App) -> None:
+    """/api/snapshot says which push numbers it already holds."""
+    sign_in(client, app)
+    body = client.get("/api/snapshot").get_json()
+    assert isinstance(body["seq"], int) and body["epoch"]
