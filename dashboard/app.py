@@ -23,6 +23,7 @@ from dashboard.store.batch import Store
 from dashboard.store.db import init_db, make_engine
 from dashboard.web import api, guard, health, open311, screens
 from dashboard.web.context import App
+from dashboard.web.screens import ResyncingRedisManager
 from layouts import BUILD, desk, tablet, wall
 from streams.names import SOCKETIO_CHANNEL
 
@@ -53,8 +54,7 @@ def create_app(
     # no sticky sessions.
     socketio = SocketIO(
         server,
-        message_queue=redis_url,
-        channel=SOCKETIO_CHANNEL,
+        client_manager=ResyncingRedisManager(redis_url, channel=SOCKETIO_CHANNEL),
         async_mode="threading",
         transports=["websocket"],
     )
@@ -76,7 +76,6 @@ def create_app(
 
 
 def _register(app: App) -> None:
-    # Imported here: the views need the App, and the App module stays importable alone.
 
     guard.register(app)
     health.register(app)

@@ -61,6 +61,16 @@ class Settings:
     batch_size: int = _setting(500, "Stream entries the ingest worker applies per transaction")
     office_hours: str = _setting("08:30-12:00,14:30-18:00", "Office hours that working time counts")
     warn_ratio: float = _setting(0.8, "Share of the limit used when a case's light turns yellow")
+    lease_s: float = _setting(
+        5.0, "Seconds the active ingest worker's lease lasts; a standby takes over"
+    )
+    max_deliveries: int = _setting(10, "Deliveries after which an entry is set aside as poison")
+    max_ahead_hours: float = _setting(
+        24.0, "Hours an event's time may lie ahead of the server clock"
+    )
+    earliest_year: int = _setting(2000, "Events dated before this year are refused")
+    stall_s: float = _setting(30.0, "Seconds without ingest progress before /healthz says stalled")
+    max_lag: int = _setting(10000, "Entries waiting for ingest beyond which /healthz says behind")
 
     @property
     def data_path(self) -> Path:

@@ -1,11 +1,19 @@
 """A Redis stream consumer that never loses an entry and never stops on one.
 
-Reads in batches through a consumer group, hands valid events to a handler that
-applies them in one transaction, and acknowledges only after the handler returns.
-Entries that break the contract, or that the handler rejects, go to the dead-letter
-stream together with their acknowledgement (one MULTI), with the reason. Entries left
-pending by a dead consumer are reclaimed with XAUTOCLAIM. Redis or database outages
-back off (doubling up to a cap, with full jitter) and retry the same entries.
+One consumer of a group is active at a time: it holds the group's lease (see
+`streams.lease`); the others stand by and take over within a lease of its death.
+On becoming active it first claims everything pending in the group, whoever it was
+delivered to, and applies it in stream order; only then does it read new entries.
+So a case's events keep their order across restarts, whatever the names.
+
+Batches go to a handler that applies them in one transaction; entries are
+acknowledged only after it returns, together with their dead letters (one MULTI).
+Any failure of one entry sets it aside with a reason: a contract error at parsing,
+an exception of the handler (the batch is bisected until only the bad entry is left),
+or too many deliveries (poison). Redis or database outages back off (doubling up to
+a cap, with full jitter, the lease renewed meanwhile) and retry the same entries.
+A lost group (NOGROUP: Redis restarted without persistence) is created again from
+the start of whatever stream exists, and said so loudly.
 """
 
 from __future__ import annotations
@@ -21,12 +29,17 @@ from typing import Any
 
 import redis
 
-from streams.names import EVENT_FIELD, dead_letter_key
-from streams.schema import ContractError, Event, parse_entry
+from streams.deadletter import letter_fields
+from streams.lease import Lease
+from streams.names import dead_letter_key, failures_key, lease_key
+from streams.schema import ContractError, Event, Window, parse_entry
+from streams.status import Status, note_lost, write_status
 
 log = logging.getLogger(__name__)
 
 Fields = Mapping[Any, Any]
+Entry = tuple[str, Fields]
+TRANSIENT = (redis.ConnectionError, redis.TimeoutError)
 
 
 @dataclass(frozen=True)
@@ -97,17 +110,22 @@ class Consumer:
         *,
         count: int = 500,
         block_ms: int = 100,
-        claim_idle_ms: int = 30_000,
+        lease_ms: int = 5_000,
+        max_deliveries: int = 10,
+        window: Window | None = None,
     ) -> None:
         self.redis, self.stream, self.group, self.name = connection, stream, group, name
         self.handler = handler
-        self.count, self.block_ms, self.claim_idle_ms = count, block_ms, claim_idle_ms
+        self.count, self.block_ms, self.max_deliveries = count, block_ms, max_deliveries
+        self.window = window or Window()
         self.dead_letters = dead_letter_key(stream)
+        self.lease = Lease(connection, lease_key(stream, group), name, lease_ms)
         self.backoff = Backoff()
-        # Our own pending entries first (a restart under the same name), then new ones.
-        self._cursor = "0"
-        self._claim_from = "0-0"
-        self._last_claim = 0.0
+        self.status = Status(consumer=name)
+        self._status_ttl_ms = max(10_000, 3 * lease_ms)
+        self._beaten = 0.0
+        self.takeover()
+        self._inflight: list[Entry] = []  # read, not acknowledged: retried as they are
 
     def ensure_group(self) -> None:
         """Create the group (and stream) if missing; an existing group is kept."""
@@ -117,118 +135,254 @@ class Consumer:
             if "BUSYGROUP" not in str(error):
                 raise
 
-    def run(self, stop: threading.Event, after_step: Callable[[], None] | None = None) -> None:
-        """Consume until `stop` is set, surviving outages and bad entries."""
-        while not stop.is_set():
-            try:
-                self.step()
-                self.backoff.reset()
-                if after_step is not None:
-                    after_step()
-            except (redis.ConnectionError, redis.TimeoutError, Outage) as error:
-                self._retry_own_backlog()
-                delay = self.backoff.next_delay()
-                log.warning("Consumer %s: %s; retrying in %.1fs", self.name, error, delay)
-                stop.wait(delay)
-            except Exception:
-                # A bug must not stop the service: nothing was acknowledged, so the
-                # batch is read again after the pause (and is in the log meanwhile).
-                self._retry_own_backlog()
-                delay = self.backoff.next_delay()
-                log.exception("Consumer %s: unexpected error; retrying in %.1fs", self.name, delay)
-                stop.wait(delay)
+    def takeover(self) -> None:
+        """Claim and apply everything pending in the group before any new entry."""
+        self._claiming, self._claim_from, self._claimed = True, "0-0", True
 
-    def _retry_own_backlog(self) -> None:
-        # What failed is still pending under our name; read it again before anything
-        # newer, so a case's events keep their order.
-        self._cursor = "0"
+    def run(self, stop: threading.Event, after_step: Callable[[], None] | None = None) -> None:
+        """Consume while holding the lease, until `stop` is set; stand by otherwise."""
+        try:
+            while not stop.is_set():
+                if self._active(stop):
+                    self._attempt(stop, after_step)
+        finally:
+            self._release()
+
+    def _active(self, stop: threading.Event) -> bool:
+        try:
+            held = self.lease.hold()
+        except TRANSIENT as error:
+            log.warning("Consumer %s: cannot reach Redis for the lease: %s", self.name, error)
+            stop.wait(self.backoff.next_delay())
+            return False
+        if not held:
+            self._inflight = []  # whoever holds the lease claims them
+            stop.wait(self.lease.wait_s)
+        elif self.lease.fresh:
+            log.info("Consumer %s: active on %s; claiming what is pending", self.name, self.stream)
+            self.status = Status(consumer=self.name)
+            self.takeover()
+        return held
+
+    def _attempt(self, stop: threading.Event, after_step: Callable[[], None] | None) -> None:
+        try:
+            self.step()
+            self.backoff.reset()
+            if after_step is not None:
+                after_step()
+        except (*TRANSIENT, Outage) as error:
+            # Kept in memory and tried again as they are: an outage is no delivery.
+            self._failing(error)
+            delay = self.backoff.next_delay()
+            log.warning("Consumer %s: %s; retrying in %.1fs", self.name, error, delay)
+            self._pause(stop, delay)
+        except Exception as error:
+            # Not an entry's fault (those are set aside in _handle): note the error for
+            # the entries in hand, which are claimed again; too many times makes poison.
+            log.exception("Consumer %s: unexpected error", self.name)
+            self._failing(error)
+            self._remember_failure(error)
+            self._inflight = []
+            self.takeover()
+            self._pause(stop, self.backoff.next_delay())
+
+    def _pause(self, stop: threading.Event, delay: float) -> None:
+        # Keep the lease while waiting, so that the entries in hand stay ours.
+        deadline = time.monotonic() + delay
+        while not stop.is_set() and time.monotonic() < deadline:
+            stop.wait(min(self.lease.wait_s, max(0.0, deadline - time.monotonic())))
+            try:
+                if not self.lease.hold():
+                    return
+            except TRANSIENT:
+                pass  # Redis is down: nobody else can take the lease either
+
+    def _release(self) -> None:
+        try:
+            self.lease.release()
+        except TRANSIENT as error:
+            log.warning("Consumer %s: could not release the lease: %s", self.name, error)
 
     def step(self) -> int:
         """Read, apply and acknowledge one batch; the number of entries handled."""
-        entries = self._claim() if self._claim_due() else []
-        if not entries:
-            entries = self._read()
-        if entries:
-            self._handle(entries)
+        try:
+            entries = self._inflight or self._next()
+            self._inflight = list(entries)
+            if entries:
+                self._handle(entries)
+            self._inflight = []
+        except redis.ResponseError as error:
+            if "NOGROUP" not in str(error):
+                raise
+            self._recreate_group()
+            return 0
+        self.status.progress_at = time.time()
+        self.status.failing_since = self.status.error = None
+        self.beat()
         return len(entries)
 
-    def _claim_due(self) -> bool:
-        return time.monotonic() - self._last_claim >= self.claim_idle_ms / 1000 / 2
+    def _next(self) -> list[Entry]:
+        self._claimed = self._claiming
+        if self._claiming:
+            entries = self._claim()
+            if entries or self._claiming:
+                return entries
+            self._claimed = False
+        return self._read_new()
 
-    def _claim(self) -> list[tuple[str, Fields]]:
-        """Entries another consumer left pending for too long (it likely died)."""
-        reply = self.redis.xautoclaim(
-            self.stream, self.group, self.name, self.claim_idle_ms, self._claim_from, self.count
+    def _claim(self) -> list[Entry]:
+        """Entries pending in the group, ours or a gone consumer's, in stream order."""
+        reply: Any = self.redis.xautoclaim(
+            self.stream, self.group, self.name, 0, self._claim_from, self.count
         )
         self._claim_from = _text(reply[0])
-        if self._claim_from == "0-0":
-            self._last_claim = time.monotonic()
-        if reply[1]:
-            log.info("Consumer %s: reclaimed %d pending entries", self.name, len(reply[1]))
-        return [(_text(i), f) for i, f in reply[1] if f is not None]
-
-    def _read(self) -> list[tuple[str, Fields]]:
-        entries = self._read_from(self._cursor)
-        if not entries and self._cursor == "0":
-            self._cursor = ">"  # our own backlog is done; from now on new entries
-            entries = self._read_from(self._cursor)
+        self._claiming = self._claim_from != "0-0"
+        # An entry deleted from the stream while pending comes back without fields
+        # (Redis 6.2); it fails the contract and is acknowledged with a reason.
+        entries = [(_text(i), f or {}) for i, f in reply[1]]
+        if entries:
+            log.info("Consumer %s: claimed %d pending entries", self.name, len(entries))
         return entries
 
-    def _read_from(self, cursor: str) -> list[tuple[str, Fields]]:
+    def _read_new(self) -> list[Entry]:
         reply: Any = self.redis.xreadgroup(
-            self.group,
-            self.name,
-            {self.stream: cursor},
-            count=self.count,
-            block=None if cursor == "0" else self.block_ms,
+            self.group, self.name, {self.stream: ">"}, count=self.count, block=self.block_ms
         )
-        # A deleted entry still pending comes back with no fields; it fails the contract.
         return [(_text(i), f or {}) for _, batch in reply or [] for i, f in batch]
 
-    def _handle(self, entries: Sequence[tuple[str, Fields]]) -> None:
-        items, rejected = [], []
+    def _handle(self, entries: Sequence[Entry]) -> None:
+        # New entries (read with '>') are on their first delivery; only claimed ones
+        # may be worn. Claims happen at takeover and after a failure: one XPENDING
+        # per claimed batch costs nothing.
+        rejected = self._poison(entries) if self._claimed else []
+        poisoned = {r.stream_id for r in rejected}
+        items = []
         for stream_id, fields in entries:
+            if stream_id in poisoned:
+                continue
             try:
-                items.append(Item(stream_id, parse_entry(fields), fields))
+                items.append(Item(stream_id, parse_entry(fields, self.window), fields))
             except ContractError as error:
                 rejected.append(Rejection(stream_id, fields, f"contract: {error}"))
+            except Exception as error:  # any entry, any bytes: never stall on one
+                log.exception("Consumer %s: entry %s unreadable", self.name, stream_id)
+                rejected.append(Rejection(stream_id, fields, f"unreadable: {_error(error)}"))
         if items:
-            rejected += self.handler(items).rejected
+            rejected += self._apply(items)
         self._acknowledge(entries, rejected)
 
-    def _acknowledge(
-        self, entries: Sequence[tuple[str, Fields]], rejected: Sequence[Rejection]
-    ) -> None:
+    def _apply(self, items: Sequence[Item]) -> list[Rejection]:
+        """The handler's rejections; an error is narrowed down to the entry causing it."""
+        try:
+            return self.handler(items).rejected
+        except (*TRANSIENT, Outage):
+            raise
+        except Exception as error:
+            if len(items) == 1:
+                log.exception("Consumer %s: event %s failed", self.name, items[0].event.event_id)
+                return [items[0].reject(f"could not be applied: {_error(error)}")]
+        half = len(items) // 2
+        return self._apply(items[:half]) + self._apply(items[half:])
+
+    def _poison(self, entries: Sequence[Entry]) -> list[Rejection]:
+        """Entries delivered too often already: set aside with their last error."""
+        pending: Any = self.redis.xpending_range(
+            self.stream, self.group, entries[0][0], entries[-1][0], len(entries)
+        )
+        counts = {_text(p["message_id"]): int(p["times_delivered"]) for p in pending}
+        fields = dict(entries)
+        worn = [i for i, n in counts.items() if n > self.max_deliveries and i in fields]
+        errors: Any = self.redis.hmget(failures_key(self.stream, self.group), worn) if worn else []
+        return [
+            Rejection(
+                stream_id,
+                fields[stream_id],
+                f"poison: delivered {counts[stream_id]} times without being acknowledged; "
+                f"last error: {_text(error) if error else 'none recorded (the worker died?)'}",
+            )
+            for stream_id, error in zip(worn, errors, strict=True)
+        ]
+
+    def _remember_failure(self, error: BaseException) -> None:
+        if not self._inflight:
+            return
+        key = failures_key(self.stream, self.group)
+        try:
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.hset(key, mapping={i: _error(error)[:500] for i, _ in self._inflight})
+            pipe.expire(key, 86_400)
+            pipe.execute()
+        except TRANSIENT as failure:
+            log.warning("Consumer %s: could not note the failure: %s", self.name, failure)
+
+    def _acknowledge(self, entries: Sequence[Entry], rejected: Sequence[Rejection]) -> None:
         # The dead letters and the acks land together or not at all (one MULTI).
         pipe = self.redis.pipeline(transaction=True)
         for rejection in rejected:
             log.warning(
-                "Consumer %s: entry %s (event %s) set aside: %s",
+                "Consumer %s: entry %s (event %r) set aside: %s",
                 self.name,
                 rejection.stream_id,
                 rejection.event_id,
                 rejection.reason,
             )
-            pipe.xadd(self.dead_letters, self._dead_letter(rejection))
+            pipe.xadd(self.dead_letters, self._dead_letter(rejection))  # type: ignore[arg-type]
         pipe.xack(self.stream, self.group, *[stream_id for stream_id, _ in entries])
         pipe.execute()
+        self.status.handled += len(entries)
+        self.status.set_aside += len(rejected)
 
-    def _dead_letter(self, rejection: Rejection) -> dict[Any, Any]:
-        raw = rejection.fields.get(EVENT_FIELD, rejection.fields.get(EVENT_FIELD.encode()))
-        return {
-            "reason": rejection.reason,
-            "stream_id": rejection.stream_id,
-            "event_id": rejection.event_id or "",
-            EVENT_FIELD: _text(raw) if raw is not None else repr(dict(rejection.fields)),
+    def _dead_letter(self, rejection: Rejection) -> dict[str, str]:
+        return letter_fields(
+            rejection.fields, rejection.reason, rejection.stream_id, rejection.event_id, self.name
+        )
+
+    def _recreate_group(self) -> None:
+        """The group is gone: create it again at the start of what the stream holds."""
+        self._inflight = []
+        first: Any = self.redis.xrange(self.stream, count=1)
+        self.ensure_group()
+        self.takeover()
+        note = {
+            "at": datetime.now(UTC).isoformat(),
             "consumer": self.name,
-            "failed_at": datetime.now(UTC).isoformat(),
+            "resumed_from": _text(first[0][0]) if first else "0-0",
+            "entries": int(self.redis.xlen(self.stream)),
         }
+        log.error(
+            "Consumer %s: stream %s or its group %s was LOST (Redis restarted without "
+            "persistence?); group created again, resuming from %s (%d entries in the stream)",
+            self.name,
+            self.stream,
+            self.group,
+            note["resumed_from"],
+            note["entries"],
+        )
+        note_lost(self.redis, self.stream, self.group, note)
+
+    def _failing(self, error: BaseException) -> None:
+        self.status.failing_since = self.status.failing_since or time.time()
+        self.status.error = _error(error)[:500]
+        try:
+            self.beat(force=True)
+        except TRANSIENT:
+            pass  # Redis is down: /healthz sees that for itself
+
+    def beat(self, force: bool = False) -> None:
+        """Write the status for /healthz, at most once a second unless forced."""
+        if force or time.monotonic() - self._beaten >= 1.0:
+            write_status(self.redis, self.stream, self.group, self.status, self._status_ttl_ms)
+            self._beaten = time.monotonic()
 
 
 def _text(value: Any) -> str:
     if isinstance(value, bytes):
         return value.decode("utf-8", errors="replace")
     return str(value)
+
+
+def _error(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"
 
 
 def lag(connection: redis.Redis, stream: str, group: str, cap: int = 10_000) -> dict[str, int]:

@@ -12,9 +12,35 @@ SOCKETIO_CHANNEL = "commandhall:socketio"
 EVENT_FIELD = "event"
 
 
+PUSH_SEQUENCE_KEY = f"{SOCKETIO_CHANNEL}:seq"
+
+
 def dead_letter_key(stream: str) -> str:
     """The dead-letter stream that sits beside a case stream."""
     return f"{stream}:dead"
+
+
+# The keys of one consumer group on one stream all start with the stream's key, so a
+# hash tag in it (`{commandhall}:cases`) keeps them in one Redis Cluster slot, and a
+# partitioned stream later has a lease and a status per partition.
+def lease_key(stream: str, group: str) -> str:
+    """The lease the one active consumer of a group holds (SET NX PX, renewed)."""
+    return f"{stream}:lease:{group}"
+
+
+def status_key(stream: str, group: str) -> str:
+    """The active consumer's heartbeat and figures, read by /healthz; it expires."""
+    return f"{stream}:status:{group}"
+
+
+def lost_key(stream: str, group: str) -> str:
+    """A note that the stream or its group was lost and where ingest resumed."""
+    return f"{stream}:lost:{group}"
+
+
+def failures_key(stream: str, group: str) -> str:
+    """The last error per entry id, for the reason of an entry set aside as poison."""
+    return f"{stream}:failures:{group}"
 
 
 class EventType(StrEnum):

@@ -1,16 +1,21 @@
 """Stream contract v1: parse and validate one stream entry into an `Event`.
 
 An entry that breaks the contract raises `ContractError` with a reason a person can
-act on; the consumer sets such entries aside in the dead-letter stream.
+act on; the consumer sets such entries aside in the dead-letter stream. Whatever the
+bytes, parsing raises nothing else: size and nesting depth are checked before the
+JSON parser runs, integers and floats are bounded, NaN and Infinity are refused, and
+no string may hold a NUL or a lone surrogate (text columns and Redis cannot store
+them), so everything accepted can be stored, served as JSON and written back.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -18,6 +23,16 @@ from streams.names import EVENT_FIELD, EventType, Kind, SignalLevel, Source, Urg
 
 MAX_ID_LENGTH = 64
 MAX_TEXT_LENGTH = 2000
+MAX_ENTRY_BYTES = 64 * 1024
+MAX_DEPTH = 16
+MAX_INT_DIGITS = 18  # a 64-bit integer; Python's int would take any length
+# Case ids end up in URLs (/api/cases/<id>) and file names of reports: keep them plain.
+CASE_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+CASE_ID_RULE = "1-64 characters of A-Z a-z 0-9 . _ : -"
+# RFC 3339 section 5.6; T and Z may be lower case (section 5.6, NOTE).
+RFC3339 = re.compile(
+    r"(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})"
+)
 
 
 class ContractError(ValueError):
@@ -96,16 +111,51 @@ def _boolean(name: str, value: Any) -> bool:
     return value
 
 
+@dataclass(frozen=True)
+class Window:
+    """The times an event may carry: not before `earliest`, not `ahead` of the clock."""
+
+    earliest: datetime = datetime(2000, 1, 1, tzinfo=UTC)
+    ahead: timedelta = timedelta(hours=24)
+    # A deadline lies ahead of its event: a 15-working-day limit, extended, is weeks.
+    deadline_ahead: timedelta = timedelta(days=731)
+
+    def check(self, name: str, moment: datetime, ahead: timedelta) -> None:
+        """Refuse a time outside the window, saying which bound it crosses."""
+        if moment < self.earliest:
+            raise ContractError(f"{name} {moment.isoformat()} is before {self.earliest:%Y-%m-%d}")
+        latest = datetime.now(UTC) + ahead
+        if moment > latest:
+            raise ContractError(
+                f"{name} {moment.isoformat()} is more than {_span(ahead)} ahead of the "
+                "server's clock (is the producer's clock right?)"
+            )
+
+
+def _span(delta: timedelta) -> str:
+    hours = delta.total_seconds() / 3600
+    return f"{hours:g} hours" if hours < 48 else f"{hours / 24:g} days"
+
+
 def parse_time(name: str, value: Any) -> datetime:
     """An RFC 3339 time with an offset; naive times are refused, not guessed."""
     if not isinstance(value, str):
         raise ContractError(f"{name} must be an RFC 3339 time string, got {value!r}")
+    match = RFC3339.fullmatch(value)
+    if match is None:
+        if RFC3339.fullmatch(value + "Z"):
+            raise ContractError(f"{name} must carry a UTC offset, got {value!r}")
+        raise ContractError(
+            f"{name} is not an RFC 3339 time (like 2026-11-22T09:30:00+08:00): {value!r}"
+        )
+    day, clock, fraction, offset = match.groups()
+    offset = "+00:00" if offset in ("Z", "z") else offset
+    micro = f".{(fraction or '')[:6]:0<6}" if fraction else ""
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise ContractError(f"{name} is not an RFC 3339 time: {value!r}") from None
-    if parsed.tzinfo is None:
-        raise ContractError(f"{name} must carry a UTC offset, got {value!r}")
+        parsed = datetime.fromisoformat(f"{day}T{clock}{micro}{offset}")
+        parsed.astimezone(UTC)  # 9999-12-31T23:59:59-10:00 has no UTC form
+    except (ValueError, OverflowError):
+        raise ContractError(f"{name} is not a valid time: {value!r}") from None
     return parsed
 
 
@@ -165,36 +215,127 @@ def decode(fields: Mapping[Any, Any]) -> dict[str, Any]:
     raw = fields.get(EVENT_FIELD, fields.get(EVENT_FIELD.encode()))
     if raw is None:
         raise ContractError(f"entry has no {EVENT_FIELD!r} field")
-    if isinstance(raw, bytes):
-        try:
-            raw = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise ContractError("event field is not UTF-8") from None
+    if isinstance(raw, str):
+        raw = raw.encode("utf-8", "surrogatepass")
+    if len(raw) > MAX_ENTRY_BYTES:
+        raise ContractError(f"event field is {len(raw)} bytes, more than {MAX_ENTRY_BYTES}")
     try:
-        body = json.loads(raw)
-    except json.JSONDecodeError as error:
-        raise ContractError(f"event field is not valid JSON: {error}") from None
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ContractError("event field is not UTF-8") from None
+    if nesting(text) > MAX_DEPTH:
+        raise ContractError(f"event field nests arrays or objects deeper than {MAX_DEPTH}")
+    body = _loads(text)
     if not isinstance(body, dict):
         raise ContractError("event field must hold a JSON object")
+    _check_strings(body)
     return body
 
 
-def validate(body: Mapping[str, Any]) -> Event:
+def _loads(text: str) -> Any:
+    try:
+        return json.loads(text, parse_int=_integer, parse_float=_float, parse_constant=_no_constant)
+    except json.JSONDecodeError as error:
+        raise ContractError(f"event field is not valid JSON: {error}") from None
+    except ContractError:
+        raise
+    except (ValueError, RecursionError) as error:  # nothing the parser says may escape
+        raise ContractError(f"event field is not valid JSON: {error}") from None
+
+
+def nesting(text: str) -> int:
+    """How deep arrays and objects nest in JSON text (brackets inside strings aside)."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return 0  # cannot nest deeper than there are brackets; the common case
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            escaped, in_string = (False, True) if escaped else (char == "\\", char != '"')
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > MAX_DEPTH:
+                break
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def _integer(digits: str) -> int:
+    if len(digits.lstrip("-")) > MAX_INT_DIGITS:
+        raise ContractError(f"a number has more than {MAX_INT_DIGITS} digits: {digits[:24]}…")
+    return int(digits)
+
+
+def _float(digits: str) -> float:
+    value = float(digits)
+    if not math.isfinite(value):
+        raise ContractError(f"a number is out of range: {digits[:24]}")
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise ContractError(f"{name} is not a JSON number; the contract refuses NaN and Infinity")
+
+
+def _check_strings(value: Any, path: str = "event") -> None:
+    # Checked everywhere, extra fields too: the payload is stored and served as is.
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_string(key, f"{path} key")
+            _check_strings(item, f"{path}.{_printable(key)}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_strings(item, f"{path}[{index}]")
+    elif isinstance(value, str):
+        _check_string(value, path)
+
+
+def _check_string(text: str, path: str) -> None:
+    if "\x00" in text:
+        raise ContractError(f"{path} contains a NUL character (U+0000), which cannot be stored")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ContractError(
+            f"{path} contains a lone surrogate (like \\udfff), which is not Unicode text"
+        ) from None
+
+
+def _printable(text: str) -> str:
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")[:64]
+
+
+def _case_id(name: str, value: Any) -> str:
+    value = _text(MAX_ID_LENGTH)(name, value)
+    if CASE_ID.fullmatch(value) is None:
+        raise ContractError(f"{name} must be {CASE_ID_RULE}, got {value!r}")
+    return value
+
+
+def validate(body: Mapping[str, Any], window: Window | None = None) -> Event:
     """Check a decoded event against the contract and return it typed."""
+    window = window or Window()
     event_type = _choice(EventType)("type", body.get("type"))
     event_id = _text(MAX_ID_LENGTH)("event_id", body.get("event_id"))
     at = parse_time("at", body.get("at"))
+    window.check("at", at, window.ahead)
     case_id = None
     if event_type.is_case_event:
-        case_id = _text(MAX_ID_LENGTH)("case_id", body.get("case_id"))
+        case_id = _case_id("case_id", body.get("case_id"))
     required, optional = FIELDS[event_type]
     data = {name: check(name, body.get(name)) for name, check in required.items()}
     for name, check in optional.items():
         if body.get(name) is not None:
             data[name] = check(name, body[name])
+    if "deadline" in data:
+        window.check("deadline", data["deadline"], window.deadline_ahead)
     return Event(event_id=event_id, type=event_type, at=at, case_id=case_id, data=data)
 
 
-def parse_entry(fields: Mapping[Any, Any]) -> Event:
+def parse_entry(fields: Mapping[Any, Any], window: Window | None = None) -> Event:
     """Decode and validate one stream entry's fields."""
-    return validate(decode(fields))
+    return validate(decode(fields), window)

@@ -34,3 +34,23 @@ def test_replay_of_named_letters_only(redis_client, producer, store, settings) -
     first, second = dead_letters(redis_client, settings.stream_key)
     assert replay(redis_client, settings.stream_key, [first.id]) == 1
     assert [d.id for d in dead_letters(redis_client, settings.stream_key)] == [second.id]
+
+
+def test_dead_letter_keeps_bytes_that_are_not_utf8(redis_client, settings, store) -> None:
+    """A payload of invalid UTF-8 is stored as base64 and replayed byte for byte."""
+    raw = b'{"event_id": "\xff\xfe"}'
+    redis_client.xadd(settings.stream_key, {"event": raw})
+    drain(make_ingest(redis_client, store, settings, "a"))
+    (letter,) = dead_letters(redis_client, settings.stream_key)
+    assert letter.encoding == "base64" and letter.payload() == raw
+    assert "not UTF-8" in letter.reason
+    assert replay(redis_client, settings.stream_key) == 1
+    assert redis_client.xrange(settings.stream_key)[-1][1][b"event"] == raw
+
+
+def test_dead_letter_of_a_lone_surrogate_is_written(redis_client, producer, store, settings):
+    """A lone surrogate (JSON-escaped) in event_id is set aside, not a crash of XADD."""
+    producer.publish_raw('{"event_id": "\\udfff", "type": "case.filed"}')
+    drain(make_ingest(redis_client, store, settings, "a"))
+    (letter,) = dead_letters(redis_client, settings.stream_key)
+    assert "lone surrogate" in letter.reason and letter.event.startswith('{"event_id"')

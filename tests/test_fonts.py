@@ -6,8 +6,8 @@ import re
 from pathlib import Path
 
 import pytest
-from dashboard.catalogue import load_catalogue
 
+from dashboard.domain.catalogue import load_catalogue
 from layouts import ASSETS
 from layouts.i18n import LABELS
 

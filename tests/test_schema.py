@@ -176,3 +176,82 @@ def test_round_trip_through_json() -> None:
     again = parse_entry({"event": event.to_json()})
     assert again == event
     assert json.loads(event.to_json())["description"] == "井盖缺失"
+
+
+@pytest.mark.parametrize(
+    "at", ["2026-12-01t18:03:21z", "2026-11-22T09:30:00.5+08:00", "2026-11-22T01:30:00.123456789Z"]
+)
+def test_rfc3339_forms_are_accepted(at: str) -> None:
+    """RFC 3339 allows lower-case t and z, and any number of fraction digits."""
+    assert validate(reported(at=at)).at.utcoffset() is not None
+
+
+@pytest.mark.parametrize(
+    ("at", "words"),
+    [
+        ("2026-W48-1T09:00:00Z", "not an RFC 3339"),
+        ("2026-11-22 09:30:00+08:00", "not an RFC 3339"),
+        ("20261122T093000Z", "not an RFC 3339"),
+        ("2026-11-22T09:30+08:00", "not an RFC 3339"),
+        ("0001-01-01T00:00:00Z", "before 2000"),
+        ("9999-12-31T23:59:59Z", "ahead of the server's clock"),
+        ("9999-12-31T23:59:59-10:00", "not a valid time"),
+        ("2026-13-01T00:00:00Z", "not a valid time"),
+    ],
+)
+def test_times_outside_rfc3339_or_the_window_are_refused(at: str, words: str) -> None:
+    """ISO week dates, spaces, basic format, year 1 and 9999 are refused with a reason."""
+    assert words in reason(reported(at=at))
+
+
+def test_time_a_day_ahead_is_refused_with_a_configurable_window() -> None:
+    """The window is configurable: an hour ahead passes by default, not with 30 minutes."""
+    from datetime import UTC, datetime, timedelta
+
+    from streams.schema import Window
+
+    soon = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    assert validate(reported(at=soon)).at
+    with pytest.raises(ContractError, match="ahead"):
+        validate(reported(at=soon), Window(ahead=timedelta(minutes=30)))
+
+
+@pytest.mark.parametrize("case_id", ["a/b", "E 1", "案件1", "x\u200by", "\u202eabc", "a?b", ""])
+def test_case_ids_outside_the_character_set_are_refused(case_id: str) -> None:
+    """Case ids are 1-64 of A-Z a-z 0-9 . _ : - (they end up in URLs)."""
+    assert "case_id" in reason(reported(case_id=case_id))
+
+
+@pytest.mark.parametrize(
+    ("raw", "words"),
+    [
+        ('{"lon": ' + "1" * 400 + "}", "more than 18 digits"),
+        ('{"lon": ' + "1" * 5000 + "}", "more than 18 digits"),
+        ("[" * 100_000, "bytes"),
+        ("[" * 20 + "]" * 20, "nests"),
+        ('{"x": NaN}', "NaN"),
+        ('{"x": -Infinity}', "Infinity"),
+        ('{"x": 1e999}', "out of range"),
+        ('{"x": "\\udfff"}', "lone surrogate"),
+        ('{"\\ud800": 1}', "lone surrogate"),
+        ('{"x": ["a\\u0000"]}', "NUL"),
+        ("[1, 2]", "JSON object"),
+    ],
+)
+def test_killer_payloads_are_refused_before_or_while_parsing(raw: str, words: str) -> None:
+    """Nothing a payload holds makes decode raise anything but a ContractError."""
+    with pytest.raises(ContractError, match=words):
+        decode({"event": raw})
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting() -> None:
+    """A description full of brackets is text, not depth."""
+    body = reported(description="[{" * 50 + '\\"')
+    assert decode({"event": json.dumps(body)})["description"].startswith("[{")
+
+
+def test_lone_surrogate_in_event_id_is_refused() -> None:
+    """A lone surrogate anywhere is refused at the contract, never at storage."""
+    raw = json.dumps(reported(event_id="\udfff"))
+    with pytest.raises(ContractError, match="event.event_id contains a lone surrogate"):
+        parse_entry({"event": raw})

@@ -37,8 +37,13 @@ def sign_in(client: FlaskClient, app: App) -> None:
     assert response.status_code == 302
 
 
-def test_health_reports_redis_database_and_lag(client: FlaskClient) -> None:
+def test_health_reports_redis_database_and_lag(
+    client: FlaskClient, redis_client, store, settings
+) -> None:
     """/healthz answers 200 with the figures an operator needs."""
+    from tests.test_ingest import make_ingest
+
+    make_ingest(redis_client, store, settings, "a").consumer.step()  # its heartbeat
     response = client.get("/healthz")
     body = response.get_json()
     assert response.status_code == 200 and body["ok"] is True
@@ -257,3 +262,34 @@ def test_the_desk_form_starts_at_the_level_in_force(client: FlaskClient, app: Ap
 
     assert find(layout, "switch-level")["value"] == "orange"  # type: ignore[index]
     assert find(layout, "switch-hazard")["value"] == "rainstorm"  # type: ignore[index]
+
+
+def test_case_endpoint_is_valid_json_whatever_a_producer_added(
+    client: FlaskClient, app: App
+) -> None:
+    """NaN is refused at the stream; a stored payload with one still serves valid JSON."""
+    import json
+
+    from sqlalchemy import update
+
+    from dashboard.store.models import EventRow
+    from streams.schema import ContractError, decode
+
+    with pytest.raises(ContractError, match="NaN"):
+        decode({"event": '{"type": "case.filed", "extra": NaN}'})
+    dispatch(app, "N1", "sanitation")
+    with app.store.sessions.begin() as session:  # a row stored before NaN was refused
+        session.execute(
+            update(EventRow).where(EventRow.case_id == "N1").values(payload='{"extra": NaN}')
+        )
+    sign_in(client, app)
+    text = client.get("/api/cases/N1").get_data(as_text=True)
+    body = json.loads(text, parse_constant=lambda name: pytest.fail(f"{name} in the JSON"))
+    assert body["history"][0]["event"] == {"extra": None}
+
+
+def test_snapshot_carries_the_push_position(client: FlaskClient, app: App) -> None:
+    """/api/snapshot says which push numbers it already holds."""
+    sign_in(client, app)
+    body = client.get("/api/snapshot").get_json()
+    assert isinstance(body["seq"], int) and body["epoch"]

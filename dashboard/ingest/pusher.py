@@ -11,11 +11,13 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
+import redis
 import socketio
 
 from dashboard.store.models import Case
 from dashboard.store.snapshot import case_summary
 from streams.names import SOCKETIO_CHANNEL, Push
+from streams.sequence import Sequence
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +29,18 @@ class Pusher:
 
     def __init__(self, redis_url: str, channel: str = SOCKETIO_CHANNEL) -> None:
         self.manager = socketio.RedisManager(redis_url, channel=channel, write_only=True)
+        self.channel = channel
+        # Every push is numbered, so that a screen that misses one knows it.
+        self.sequence = Sequence(redis.Redis.from_url(redis_url, socket_connect_timeout=5))
 
     def emit(self, event: Push, data: Any, room: str | None = None) -> None:
-        """Send one event to all screens (or one room)."""
-        self.manager.emit(event.value, data, namespace="/", room=room)
+        """Send one event to all screens (or one room), with the next sequence number."""
+        # The message python-socketio's PubSubManager.emit publishes, numbered and
+        # published in one step (a Redis error raises: the caller keeps the changes).
+        envelope = {"method": "emit", "event": event.value, "binary": False, "namespace": "/",
+                    "room": room, "skip_sid": None, "callback": None,
+                    "host_id": self.manager.host_id}  # fmt: skip
+        self.sequence.publish(self.channel, envelope, data)
 
     def cases(self, cases: Iterable[Case], server_ms: int) -> None:
         """Push changed cases."""

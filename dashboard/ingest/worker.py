@@ -26,6 +26,7 @@ from dashboard.store.models import Case
 from dashboard.store.snapshot import epoch_ms
 from streams.consumer import Consumer, Handled, Item, Outage
 from streams.names import Push
+from streams.schema import Window
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,9 @@ class Ingest:
         name: str,
         timezone: str = "Asia/Shanghai",
         batch_size: int = 500,
-        claim_idle_ms: int = 30_000,
+        lease_ms: int = 5_000,
+        max_deliveries: int = 10,
+        window: Window | None = None,
         coalesce_s: float = 0.1,
         heartbeat_s: float = 10.0,
         kpis_s: float = 1.0,
@@ -61,7 +64,9 @@ class Ingest:
             name,
             self.handle,
             count=batch_size,
-            claim_idle_ms=claim_idle_ms,
+            lease_ms=lease_ms,
+            max_deliveries=max_deliveries,
+            window=window,
         )
         self.slow = SlowFigures(timezone, every=slow_s)
         # Cases changed since the slow figures were last computed: once they are due
@@ -79,7 +84,9 @@ class Ingest:
             result = self.store.apply_batch(items)
         except Exception as error:
             if is_outage(error):
-                raise Outage(f"database unreachable: {error}") from error
+                # The driver's first line says it; the SQL and parameters only flood the log.
+                cause = str(getattr(error, "orig", None) or error).splitlines()[0]
+                raise Outage(f"database unreachable: {cause}") from error
             raise
         self._changed.update(result.cases)
         self._emergency_changed = self._emergency_changed or result.emergency_changed

@@ -7,6 +7,7 @@ Socket.IO message queue only.
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,6 +23,7 @@ from dashboard.store.db import init_db, make_engine
 from dashboard.store.models import Case
 from streams.names import OPEN_STATES
 from streams.producer import Producer
+from streams.schema import Window
 
 
 def build_ingest(settings: Settings, name: str) -> Ingest:
@@ -39,6 +41,17 @@ def build_ingest(settings: Settings, name: str) -> Ingest:
         name=name,
         timezone=rules.catalogue.timezone,
         batch_size=settings.batch_size,
+        lease_ms=int(settings.lease_s * 1000),
+        max_deliveries=settings.max_deliveries,
+        window=window(settings),
+    )
+
+
+def window(settings: Settings) -> Window:
+    """The times events may carry, from the settings."""
+    return Window(
+        earliest=datetime(settings.earliest_year, 1, 1, tzinfo=UTC),
+        ahead=timedelta(hours=settings.max_ahead_hours),
     )
 
 

@@ -210,6 +210,6 @@ def history_row(item: Item, applied_at: datetime) -> dict[str, Any]:
 
 
 def payload_of(row: EventRow) -> dict[str, object]:
-    """The original event of a history row."""
-    body: dict[str, object] = json.loads(row.payload)
+    """The original event of a history row (NaN or Infinity of older rows as null)."""
+    body: dict[str, object] = json.loads(row.payload, parse_constant=lambda _: None)
     return body

@@ -1,4 +1,10 @@
-"""GET /healthz: is Redis reachable, is the database, how far behind is ingest."""
+"""GET /healthz: is Redis reachable, is the database, is ingest alive and keeping up.
+
+Not 200 while ingest is stuck (no worker's heartbeat), stalled (no progress for
+`stall_s`) or behind (more than `max_lag` entries waiting): a load balancer or an
+operator's probe must hear the truth. A lost stream, recovered, is reported in the
+body for a day (`stream_lost`) without failing the check.
+"""
 
 from __future__ import annotations
 
@@ -13,14 +19,18 @@ from sqlalchemy.exc import SQLAlchemyError
 from dashboard.store.models import EventRow
 from dashboard.web.context import App
 from streams.consumer import lag
+from streams.status import read_lost, read_status
 
 
 def report(app: App) -> dict[str, Any]:
     """The health figures; `ok` is false when Redis or the database does not answer."""
-    body: dict[str, Any] = {"redis": False, "database": False, "consumer": None}
+    body: dict[str, Any] = {"redis": False, "database": False, "consumer": None, "ingest": None}
+    stream, group = app.settings.stream_key, app.settings.consumer_group
     try:
         body["redis"] = bool(app.redis.ping())
-        body["consumer"] = lag(app.redis, app.settings.stream_key, app.settings.consumer_group)
+        body["consumer"] = lag(app.redis, stream, group)
+        body["ingest"] = read_status(app.redis, stream, group)
+        body["stream_lost"] = read_lost(app.redis, stream, group)
     except (redis.ConnectionError, redis.TimeoutError) as error:
         body["redis_error"] = str(error)
     try:
@@ -30,8 +40,23 @@ def report(app: App) -> dict[str, Any]:
         body["last_applied_age_s"] = _age(last)
     except SQLAlchemyError as error:
         body["database_error"] = str(error.__cause__ or error)
-    body["ok"] = body["redis"] and body["database"]
+    body["problems"] = ingest_problems(app, body) if body["redis"] else ["redis unreachable"]
+    body["ok"] = body["redis"] and body["database"] and not body["problems"]
     return body
+
+
+def ingest_problems(app: App, body: dict[str, Any]) -> list[str]:
+    """What is wrong with ingest, in words; empty when it keeps up."""
+    status, waiting = body["ingest"], sum((body["consumer"] or {}).values())
+    if status is None:
+        return ["stuck: no ingest worker has reported in (none running?)"]
+    problems = []
+    quiet = datetime.now(UTC).timestamp() - float(status["progress_at"])
+    if quiet > app.settings.stall_s:
+        problems.append(f"stalled: no progress for {quiet:.0f}s ({status.get('error')})")
+    if waiting > app.settings.max_lag:
+        problems.append(f"behind: {waiting} entries waiting (more than {app.settings.max_lag})")
+    return problems
 
 
 def _age(moment: datetime | None) -> float | None:

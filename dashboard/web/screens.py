@@ -3,14 +3,22 @@
 A wall screen's token can be revoked from anywhere (CLI, another web process, the
 database itself), so each web process re-checks the tokens of its connected screens
 every few seconds and tells a revoked one so, instead of waiting for a reload.
+
+Pushes published while this process's message-queue listener was cut off from Redis
+are lost to its screens; so when the listener subscribes again it tells every screen
+of this process to resync from a snapshot (`ResyncingRedisManager`).
 """
 
 from __future__ import annotations
 
 import logging
+import random
 import threading
+import time
+from collections.abc import Iterator
 from typing import Any
 
+import socketio
 from flask import request, session
 
 from dashboard.web.context import App
@@ -18,6 +26,37 @@ from dashboard.web.guard import viewer
 from streams.names import Push
 
 log = logging.getLogger(__name__)
+
+
+class ResyncingRedisManager(socketio.RedisManager):  # type: ignore[misc]
+    """python-socketio's Redis manager that makes its screens resync after a reconnect.
+
+    `_redis_listen_with_retries` is python-socketio's own loop, with two changes: a
+    re-subscription emits RESYNC to this process's clients (only), and retries wait
+    at most 5 s (with jitter) instead of 60, so screens are back soon after Redis.
+    """
+
+    def _redis_listen_with_retries(self) -> Iterator[Any]:
+        retry_sleep, subscribed, cut_off = 0.5, False, False
+        while True:
+            try:
+                if not subscribed:
+                    self._redis_connect()
+                    self.pubsub.subscribe(self.channel)
+                    subscribed, retry_sleep = True, 0.5
+                    if cut_off:
+                        self._resync_screens()
+                yield from self.pubsub.listen()
+            except Exception as error:  # what python-socketio catches here, too
+                log.warning("Push: message queue lost (%s); retry in %.1fs", error, retry_sleep)
+                subscribed, cut_off = False, True
+                time.sleep(retry_sleep * random.uniform(0.5, 1.0))
+                retry_sleep = min(retry_sleep * 2, 5.0)
+
+    def _resync_screens(self) -> None:
+        log.warning("Push: message queue back; telling this process's screens to resync")
+        reason = {"reason": "message queue reconnected"}
+        self.emit(Push.RESYNC.value, reason, namespace="/", ignore_queue=True)
 
 
 class Screens:

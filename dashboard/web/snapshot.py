@@ -13,10 +13,16 @@ from dashboard.store import emergency
 from dashboard.store.figures import kpi_strip, unit_rates
 from dashboard.store.snapshot import epoch_ms, open_cases
 from dashboard.web.context import App
+from streams.sequence import Sequence
 
 
 def snapshot(app: App) -> dict[str, Any]:
-    """Everything a screen needs to draw itself from scratch."""
+    """Everything a screen needs to draw itself from scratch, and its push position.
+
+    The push sequence is read before the database: every push numbered up to it is
+    in the snapshot, so a screen applies only the pushes after it.
+    """
+    epoch, seq = Sequence(app.redis).current()
     now = datetime.now(UTC)
     with app.store.sessions() as session:
         current = emergency.state(session)
@@ -28,4 +34,6 @@ def snapshot(app: App) -> dict[str, Any]:
             "kpis": kpi_strip(session, now, app.timezone, emergency_raised_ms=raised),
             "units": unit_rates(session, now, app.timezone),
             "emergency": current,
+            "epoch": epoch,
+            "seq": seq,
         }

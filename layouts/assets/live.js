@@ -25,19 +25,54 @@
     live.lastData = Date.now();
   };
 
-  live.on = function (event, fn) {
-    var wrapped = function (message) {
-      if (live.held) { live.held.push([fn, message]); } else { fn(message); }
+  // Every push carries (epoch, seq) from one count in Redis. A gap, or another epoch
+  // (Redis forgot the count), means a push was lost: start again from a snapshot,
+  // which says where in the count it was read; pushes up to there are in it.
+  live.epoch = null;
+  live.seq = null;
+  live.gaps = 0;
+  function inOrder(message) {
+    if (!message || typeof message.seq !== "number") { return true; }
+    if (live.seq === null) {
+      live.epoch = message.epoch;
+      live.seq = message.seq;
+      return true;  // no position yet (page just loaded): take this one as it
+    }
+    if (message.epoch === live.epoch && message.seq <= live.seq) { return false; }
+    if (message.epoch !== live.epoch || message.seq !== live.seq + 1) {
+      live.gaps += 1;
+      live.resync();
+      return false;
+    }
+    live.seq = message.seq;
+    return true;
+  }
+
+  function deliver(event, message) {
+    if (!inOrder(message)) { return; }
+    (handlers[event] || []).forEach(function (fn) { fn(message); });
+  }
+
+  function dispatcher(event) {
+    return function (message) {
+      if (live.held) { live.held.push([event, message]); } else { deliver(event, message); }
     };
-    (handlers[event] = handlers[event] || []).push(wrapped);
-    if (live.socket) { live.socket.on(event, wrapped); }
+  }
+
+  live.on = function (event, fn) {
+    var first = !handlers[event];
+    (handlers[event] = handlers[event] || []).push(fn);
+    if (first && live.socket) { live.socket.on(event, dispatcher(event)); }
   };
 
   live.onResync = function (fn) { resyncers.push(fn); };
+  live.on(push.heartbeat, function (message) { live.sync(message.now); });
 
   live.resync = function () {
-    live.held = [];
-    return fetch("/api/snapshot", {
+    // One at a time; a gap seen meanwhile asks for one more after it.
+    if (live.resyncing) { live.again = true; return live.resyncing; }
+    live.held = live.held || [];
+    live.resyncing = fetch("/api/snapshot", {
       credentials: "same-origin", cache: "no-store",
     }).then(function (response) {
       if (response.status === 401 || response.status === 403) { return live.refused(); }
@@ -48,15 +83,21 @@
           return;
         }
         resyncers.forEach(function (fn) { fn(snapshot); });
+        live.epoch = snapshot.epoch === undefined ? null : snapshot.epoch;
+        live.seq = typeof snapshot.seq === "number" ? snapshot.seq : null;
         var held = live.held;
         live.held = null;
-        held.forEach(function (pair) { pair[0](pair[1]); });
         live.resyncs += 1;
+        held.forEach(function (pair) { deliver(pair[0], pair[1]); });
       });
     }).catch(function () {
       live.held = null;
       setTimeout(function () { if (live.connected) { live.resync(); } }, 2000 + Math.random() * 3000);
+    }).then(function () {
+      live.resyncing = null;
+      if (live.again) { live.again = false; live.resync(); }
     });
+    return live.resyncing;
   };
 
   live.refused = function () {
@@ -77,9 +118,7 @@
       reconnectionDelayMax: 10000,
       randomizationFactor: 0.5,
     }));
-    Object.keys(handlers).forEach(function (event) {
-      handlers[event].forEach(function (fn) { socket.on(event, fn); });
-    });
+    Object.keys(handlers).forEach(function (event) { socket.on(event, dispatcher(event)); });
     var first = true;
     socket.on("connect", function () {
       live.connected = true;
@@ -88,7 +127,8 @@
       first = false;
     });
     socket.on("disconnect", function () { live.connected = false; });
-    socket.on(push.heartbeat, function (message) { live.sync(message.now); });
+    // The web process lost its message queue for a while: pushes may be missing.
+    socket.on(push.resync, function () { live.resync(); });
     socket.on(push.revoked, function () { live.refused(); });
   };
 

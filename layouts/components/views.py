@@ -24,8 +24,6 @@ IGNORE = {
 def page_meta(app: App) -> dict[str, Any]:
     """What every view's scripts read before they start (assets/00-hall.js)."""
     push = {event.name.lower(): event.value for event in Push}
-    # dashboard/push.py still emits "revoked" as a literal; it belongs in Push (issue 10).
-    push.setdefault("revoked", "revoked")
     language = app.settings.language
     return {
         "language": language,

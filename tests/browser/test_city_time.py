@@ -10,10 +10,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from dashboard.auth import Role
-from dashboard.catalogue import load_catalogue
 from playwright.sync_api import Browser, Page, Playwright
 
+from dashboard.domain.catalogue import load_catalogue
+from dashboard.store.accounts import Role
 from streams.producer import new_event
 from tests.browser.conftest import CHROMIUM_ARGS, chromium_path
 from tests.browser.test_emergency_screens import signed_in

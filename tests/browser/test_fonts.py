@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from dashboard.auth import Role
 from playwright.sync_api import Browser, Page
 
+from dashboard.store.accounts import Role
 from tests.browser.test_wall import open_wall
 from tests.hall import Hall
 

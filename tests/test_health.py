@@ -1,0 +1,64 @@
+"""/healthz tells the truth about ingest: not 200 while it is stuck, stalled or behind."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from flask.testing import FlaskClient
+
+from dashboard.app import create_app
+from dashboard.store.batch import Store
+from dashboard.store.db import make_engine
+from tests.test_ingest import case_events, make_ingest
+
+
+def health(settings, engine, **changes) -> FlaskClient:
+    """A test client of an app with some settings changed."""
+    app = create_app(settings.with_(**changes), engine=engine, redis_url=settings.redis_url)
+    return app.server.test_client()
+
+
+def test_no_worker_is_stuck(settings, engine) -> None:
+    """Without any ingest worker's heartbeat /healthz answers 503 and says why."""
+    response = health(settings, engine).get("/healthz")
+    assert response.status_code == 503
+    assert "no ingest worker" in response.get_json()["problems"][0]
+
+
+def test_a_worker_that_keeps_up_is_healthy(redis_client, store, settings, engine) -> None:
+    """A worker that has stepped and left nothing waiting makes /healthz 200."""
+    make_ingest(redis_client, store, settings, "a").consumer.step()
+    response = health(settings, engine).get("/healthz")
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["ingest"]["consumer"] == "a"
+
+
+def test_a_worker_far_behind_is_reported(redis_client, producer, store, settings, engine):
+    """More entries waiting than max_lag makes /healthz 503 'behind'."""
+    producer.publish_many(case_events(5))
+    make_ingest(redis_client, store, settings, "a", batch_size=3).consumer.step()
+    body = health(settings, engine, max_lag=4).get("/healthz").get_json()
+    assert body["ok"] is False and any(p.startswith("behind") for p in body["problems"])
+
+
+def test_a_worker_without_progress_is_stalled(redis_client, producer, settings, engine, rules):
+    """A worker retrying through a database outage longer than stall_s is 'stalled'."""
+    producer.publish_many(case_events(2))
+    down = Store(make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none"), rules)
+    ingest = make_ingest(redis_client, down, settings, "a")
+    stop = threading.Event()
+    thread = threading.Thread(target=ingest.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        client = health(settings, engine, stall_s=0.5)
+        deadline = time.monotonic() + 20
+        body = client.get("/healthz").get_json()
+        while not any(p.startswith("stalled") for p in body["problems"]):
+            assert time.monotonic() < deadline, body
+            time.sleep(0.2)
+            body = client.get("/healthz").get_json()
+        assert "database unreachable" in body["ingest"]["error"]
+    finally:
+        stop.set()
+        thread.join(10)
