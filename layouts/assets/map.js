@@ -622,5 +622,7 @@
     // For tests, the bench and a commander's console: the Leaflet map and timings.
     leaflet: function () { return view && view.ready ? view.map : null; },
     stats: stats,
+    // Whether a case is still within its pulse (new) time, as the markers judge it.
+    isNew: function (id) { return isRecent(model.arrived.get(id)); },
   });
 })();

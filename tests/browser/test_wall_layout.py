@@ -50,7 +50,7 @@ def open_board(page: Page, hall: Hall, size: tuple[int, int]) -> str:
     page.set_viewport_size({"width": size[0], "height": size[1]})
     open_wall(page, hall)
     board = f'.board[data-department="{DEPARTMENT}"]'
-    page.wait_for_function(f"commandhall.wall.cases.size === {CASES}", timeout=10000)
+    page.wait_for_function(f"commandhall.wall.cases.size === {CASES}", timeout=30_000)
     page.wait_for_function("document.fonts.status === 'loaded'")
     page.wait_for_selector(f"{board} .case-row")
     return board
