@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, cast
 
+import redis
 from flask import Response, abort, jsonify, request, session
 
 from dashboard import afteraction, deadlines, emergency, kpis
@@ -76,7 +77,11 @@ def register(app: App) -> None:
         from layouts.wall import snapshot as wall_snapshot
 
         # Read before the database: every push numbered up to here is in the snapshot.
-        epoch, seq = Sequence(app.redis).current()
+        # Without Redis there is no position; the screen takes the next push's.
+        try:
+            epoch, seq = Sequence(app.redis).current()
+        except (redis.ConnectionError, redis.TimeoutError):
+            epoch, seq = None, None
         return jsonify({**wall_snapshot(app), "epoch": epoch, "seq": seq})
 
     @server.get("/api/cases/<case_id>")
