@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import redis
+
 from dashboard.store import emergency
 from dashboard.store.figures import kpi_strip, unit_rates
 from dashboard.store.snapshot import epoch_ms, open_cases
@@ -22,7 +24,10 @@ def snapshot(app: App) -> dict[str, Any]:
     The push sequence is read before the database: every push numbered up to it is
     in the snapshot, so a screen applies only the pushes after it.
     """
-    epoch, seq = Sequence(app.redis).current()
+    try:
+        epoch, seq = Sequence(app.redis).current()
+    except (redis.ConnectionError, redis.TimeoutError):
+        epoch, seq = None, None  # without Redis no position: the next push's is taken
     now = datetime.now(UTC)
     with app.store.sessions() as session:
         current = emergency.state(session)
