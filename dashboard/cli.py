@@ -325,7 +325,8 @@ def users() -> None:
 @settings_options
 def users_create(username: str, role: str, password: str, **values: Any) -> None:
     """Create a user with a role."""
-    from dashboard.store.accounts import AuthError, Role
+    from dashboard.domain.access import Role
+    from dashboard.store.accounts import AuthError
 
     try:
         _accounts(to_settings(values)).create_user(username, password, Role(role))

@@ -24,8 +24,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import sessionmaker
 
 from dashboard import runtime
+from dashboard.domain.access import Role
 from dashboard.settings import SETTINGS, Settings
-from dashboard.store.accounts import Accounts, AuthError, Role
+from dashboard.store.accounts import Accounts, AuthError
 from dashboard.store.db import init_db, make_engine
 from dashboard.store.models import Case, EventRow
 from streams.names import dead_letter_key

@@ -9,21 +9,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import UTC, datetime
-from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from dashboard.domain.access import Role
 from dashboard.store.models import DisplayToken, User
-
-
-class Role(StrEnum):
-    """What a signed-in user may do."""
-
-    COMMANDER = "commander"
-    LEADER = "leader"
-    ADMIN = "admin"
 
 
 class AuthError(ValueError):

@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from dashboard.domain.access import Permission, allowed
 from dashboard.domain.emergency import rank
 from dashboard.store import emergency
-from dashboard.store.accounts import Role
 from dashboard.store.emergency import audit
 from dashboard.web.context import App
 from streams.names import EventType, SignalLevel
@@ -51,7 +51,7 @@ def switch(
     (confirmed on the desk, audited with the level it replaces). The event published
     is returned.
     """
-    if user.get("role") != Role.COMMANDER.value:
+    if not allowed(user.get("role"), Permission.SWITCH_EMERGENCY):
         raise NotAllowed("err_commander", "only a duty commander may switch emergency mode")
     if len((reason or "").strip()) < 2:
         raise SwitchRefused("err_reason", "a reason is required")
