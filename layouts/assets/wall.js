@@ -304,13 +304,20 @@
     if (!wall.loaded && snapshot) {
       load(snapshot);
       wall.loaded = true;
-      // Pushes that came while the page was still drawing are newer than its snapshot.
-      wall.early.forEach(apply);
-      wall.early = [];
       wall.emergency = snapshot.emergency || null;
+      if (ch.has("live")) {
+        var live = ch.get("live");
+        // Pushes that came while the page was drawing: only those after its snapshot
+        // (an older one would put back a case the snapshot already shows closed).
+        wall.early.forEach(function (message) {
+          if (live.after(message, snapshot.epoch, snapshot.seq)) { apply(message); }
+        });
+        live.position(snapshot.epoch, snapshot.seq);
+        live.start(snapshot.build);
+      }
+      wall.early = [];
       rotate();
       setTimeout(turnPages, ((wall.meta.screen || {}).page_seconds || 15) * 1000);
-      if (ch.has("live")) { ch.get("live").start(snapshot.build); }
     }
     var at = now();
     var urgent = view() === "emergency";

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import re
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page
+import redis
+from playwright.sync_api import Page, WebSocketRoute
 
+from streams.names import SOCKETIO_CHANNEL
 from tests.browser.test_wall import open_wall, publish_dispatched_case
 from tests.hall import Hall
 from tests.stories import story
@@ -65,3 +69,42 @@ def test_countdown_uses_the_server_clock(page: Page, own_hall: Hall) -> None:
     page.wait_for_selector(f"{row(case_id)} .countdown", timeout=15_000)
     text = page.inner_text(f"{row(case_id)} .countdown")
     assert text.startswith(("00:29", "00:30")), text
+
+
+def test_pushes_missed_before_the_socket_joined_are_caught_up(page: Page, hall: Hall) -> None:
+    """Cases pushed after the page's snapshot, while its socket could not connect yet,
+    appear once it does: the page's snapshot carries its push position."""
+    listener = redis.Redis.from_url(hall.settings.redis_url).pubsub()
+    listener.subscribe(SOCKETIO_CHANNEL)
+    holding = [True]
+
+    def socket(route: WebSocketRoute) -> None:
+        # Refused while holding, as a web server busy or a network slow would: the
+        # client keeps retrying with its back-off.
+        if holding[0]:
+            route.close()
+        else:
+            route.connect_to_server()
+
+    page.route_web_socket(re.compile(r".*/socket\.io/.*"), socket)
+    page.goto(hall.wall_url)
+    page.wait_for_function("window.commandhall && window.commandhall.wall.loaded", timeout=60_000)
+    missed = [publish_dispatched_case(hall) for _ in range(3)]
+    wait_pushed(listener, missed)
+    holding[0] = False
+    page.wait_for_function("window.commandhall.live.connected", timeout=60_000)
+    after = publish_dispatched_case(hall)
+    for case_id in [after, *missed]:
+        page.wait_for_selector(row(case_id), timeout=30_000)
+    listener.close()
+
+
+def wait_pushed(listener: redis.client.PubSub, case_ids: list[str]) -> None:
+    """Until each case's dispatch has been pushed to screens (to nobody, here)."""
+    waiting, deadline = set(case_ids), time.monotonic() + 60
+    while waiting and time.monotonic() < deadline:
+        message = listener.get_message(timeout=1.0)
+        if message and message["type"] == "message":
+            text = message["data"].decode()
+            waiting -= {c for c in waiting if c in text and '"dispatched"' in text}
+    assert not waiting, f"never pushed: {waiting}"
