@@ -60,6 +60,7 @@ class EventType(StrEnum):
     CLOSED = "case.closed"
     URGED = "case.urged"
     SUPERVISED = "case.supervised"
+    FLAGGED = "case.flagged"  # a commander marks it an emergency case (our addition to v1)
     EMERGENCY_RAISED = "emergency.raised"
     EMERGENCY_CLEARED = "emergency.cleared"
 

@@ -190,6 +190,7 @@ FIELDS: dict[EventType, tuple[dict[str, Check], dict[str, Check]]] = {
     EventType.VERIFIED: ({"passed": _boolean}, _NOTE),
     EventType.URGED: ({"by": _text(128)}, {"note": _text()}),
     EventType.SUPERVISED: ({"by": _text(128)}, {"note": _text()}),
+    EventType.FLAGGED: ({"by": _text(128)}, {"note": _text()}),
     EventType.EMERGENCY_RAISED: (
         {"hazard": _text(32), "level": _choice(SignalLevel)},
         # force: a commander's decision, whatever the policy's threshold says.

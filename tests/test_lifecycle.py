@@ -11,6 +11,7 @@ import pytest
 from dashboard.domain import lifecycle
 from dashboard.domain.lifecycle import Rules, TransitionError
 from dashboard.store.models import Case
+from streams.names import SignalLevel
 from streams.producer import new_event
 from streams.schema import Event, validate
 
@@ -215,3 +216,29 @@ def test_a_report_with_only_a_position_counts_in_its_district(rules: Rules) -> N
     """The server places a case reported with lon/lat only (rankings, map shading)."""
     case = run(rules, report(lon=113.55, lat=22.25))
     assert (case.district, case.street, case.grid) == ("440402", None, None)
+
+
+def test_flagging_marks_an_emergency_case_without_moving_its_clock(rules: Rules) -> None:
+    """Flagged outside emergency mode: marked, same deadline (its next dispatch is capped)."""
+    before = run(rules, *dispatched(rules))
+    case = run(rules, *dispatched(rules), ev("case.flagged", 20, by="duty", note="深坑"))
+    assert case.emergency is True and case.deadline == before.deadline
+
+
+def test_flagging_in_emergency_mode_gives_at_most_the_emergency_limit_from_now(
+    rules: Rules,
+) -> None:
+    """In a typhoon, 4 working hours become 4 natural hours counted from the flag."""
+    case = run(rules, *dispatched(rules))
+    assert case.deadline == datetime(2026, 11, 23, 15, 40, tzinfo=SH)
+    lifecycle.apply(case, ev("case.flagged", 20, by="duty"), rules, SignalLevel.RED)
+    assert case.emergency is True
+    assert case.deadline == datetime(2026, 11, 23, 13, 20, tzinfo=SH)
+    assert case.limit_unit == "natural_hours"
+
+
+def test_flagging_never_gives_a_later_deadline(rules: Rules) -> None:
+    """A case flagged an hour before its deadline keeps that deadline."""
+    case = run(rules, *dispatched(rules))
+    lifecycle.apply(case, ev("case.flagged", 330, by="duty"), rules, SignalLevel.RED)
+    assert case.deadline == datetime(2026, 11, 23, 15, 40, tzinfo=SH)

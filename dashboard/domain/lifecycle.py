@@ -66,6 +66,7 @@ ALLOWED: dict[EventType, frozenset[CaseState]] = {
     EventType.CLOSED: frozenset({S.HANDLED, S.VERIFYING}),
     EventType.URGED: OPEN,
     EventType.SUPERVISED: OPEN,
+    EventType.FLAGGED: OPEN,
 }
 
 
@@ -100,6 +101,8 @@ def apply(
         )
     if event.type is EventType.DISPATCHED:
         _dispatched(case, event, rules, emergency)
+    elif event.type is EventType.FLAGGED:
+        _flagged(case, event, rules, emergency)
     else:
         HANDLERS[event.type](case, event, rules)
     case.updated_at = event.at
@@ -268,6 +271,26 @@ def _urged(case: CaseRecord, event: Event, rules: Rules) -> None:
 
 def _supervised(case: CaseRecord, event: Event, rules: Rules) -> None:
     case.supervised = True
+
+
+def _flagged(case: CaseRecord, event: Event, rules: Rules, emergency: SignalLevel | None) -> None:
+    """An emergency case from now on; in emergency mode its clock follows the policy.
+
+    A running case gets at most the emergency limit counted from the flag (not from
+    its dispatch: the unit learns of the urgency now), and never a later deadline.
+    """
+    case.emergency = True
+    if emergency is None or case.deadline is None or case.state != S.DISPATCHED.value:
+        return  # a later dispatch in emergency mode caps it (see _dispatched)
+    limit = deadlines.emergency_limit(
+        rules.category(case).limit_for(Urgency(case.urgency)),
+        rules.policy.cap(emergency),
+        rules.calendar.hours_per_working_day,
+    )
+    clock = deadlines.start_clock(event.at, limit, rules.calendar, rules.warn_ratio)
+    if clock.deadline < case.deadline:
+        case.limit_value, case.limit_unit = limit.value, limit.unit.value
+        _set_clock(case, clock)
 
 
 HANDLERS: dict[EventType, Handler] = {

@@ -17,6 +17,7 @@ from dashboard.store import afteraction, emergency, kpis
 from dashboard.store.batch import payload_of
 from dashboard.store.kpis import GroupBy, Period
 from dashboard.store.snapshot import case_summary
+from dashboard.web.actions import ActionRefused, act
 from dashboard.web.context import App, Routes, add_routes
 from dashboard.web.snapshot import snapshot as screen_snapshot
 from dashboard.web.switch import NotAllowed, SwitchRefused, switch
@@ -90,10 +91,25 @@ def current_emergency(app: App) -> Any:
     return jsonify({"emergency": current, "build": app.build})
 
 
+def signed_in(app: App) -> dict[str, Any]:
+    """The signed-in user as actions check it (empty for a wall's display token)."""
+    return {"role": session.get("role"), "username": session.get("username")}
+
+
+def case_action(app: App, case_id: str, action: str) -> Any:
+    """Urge, supervise or flag a case: checked, audited, published on the stream."""
+    body = request.get_json(silent=True) or {}
+    try:
+        event = act(app, signed_in(app), case_id, action, str(body.get("note", "")))
+    except ActionRefused as refused:
+        return jsonify({"error": str(refused), "key": refused.key}), refused.status
+    return jsonify({"published": event}), 202
+
+
 def switch_emergency(app: App) -> Any:
     """Raise or clear emergency mode (commanders only), published on the stream."""
     body = request.get_json(silent=True) or {}
-    user = {"role": session.get("role"), "username": session.get("username")}
+    user = signed_in(app)
     try:
         event = switch(
             app,
@@ -174,6 +190,7 @@ def rankings(app: App) -> Any:
 ROUTES: Routes = (
     (("GET",), "/api/snapshot", snapshot),
     (("GET",), "/api/cases/<case_id>", case),
+    (("POST",), "/api/cases/<case_id>/<action>", case_action),
     (("GET",), "/api/emergency", current_emergency),
     (("POST",), "/api/emergency", switch_emergency),
     (("GET",), "/api/emergencies", emergency_periods),
