@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
-from dashboard.store import kpis
+from dashboard.store import kpis, rolling
 from dashboard.store.kpis import Period
 from dashboard.store.models import Case
 
@@ -53,15 +53,18 @@ def kpi_strip(
     emergency_raised_ms: int | None = None,
     slow: SlowFigures | None = None,
 ) -> dict[str, Any]:
-    """The KPI strip as screens show it: today's counts, the month's rates, the trend.
+    """The KPI strip as screens show it: today's counts, the month's rates and the
+    last 30 days' (`*_30d`: never empty on a month's first day), the trend.
 
-    With `slow`, the month's rates come from it (and the trend only when it has just
-    been refreshed); without, everything is computed now. During an emergency the
-    strip carries the emergency board's figures too.
+    With `slow`, the month's and the window's rates come from it (and the trend only
+    when it has just been refreshed); without, everything is computed now. During an
+    emergency the strip carries the emergency board's figures too.
     """
     fresh = slow.refresh(session, now) if slow is not None else True
     month = slow.month if slow is not None else None
     strip = kpis.strip(session, now, tz, month).as_dict()
+    window = slow.rolling if slow is not None else rolling.rates(session, now)
+    strip["closure_rate_30d"], strip["on_time_rate_30d"] = window or (None, None)
     if fresh:
         strip["trend"] = slow.trend if slow is not None else hourly_reports(session, now, tz)
     if emergency_raised_ms is not None:
@@ -100,12 +103,14 @@ def emergency_figures(session: Session, raised_ms: int, now: datetime) -> dict[s
 
 
 class SlowFigures:
-    """The month's rates and the units' rates, refreshed at most every `every` s."""
+    """The month's, the last 30 days' and the units' rates, refreshed at most every
+    `every` s."""
 
     def __init__(self, tz: str, every: float = 15.0) -> None:
         self.tz, self.every = tz, every
         self._at = -float("inf")
         self.month: kpis.Rates | None = None
+        self.rolling: kpis.Rates | None = None
         self.units: dict[str, dict[str, Any]] = {}
         self.trend: list[int] = []
 
@@ -118,6 +123,7 @@ class SlowFigures:
         if not self.due():
             return False
         self.month = kpis.month_rates(session, now, self.tz)
+        self.rolling = rolling.rates(session, now)
         self.units = unit_rates(session, now, self.tz)
         self.trend = hourly_reports(session, now, self.tz)
         self._at = time.monotonic()
