@@ -109,15 +109,18 @@
   function caseRow(c, at) {
     var l = light(c, at);
     var name = wall.meta.categories[c.k + ":" + c.cat] || c.cat;
+    // A leader's 督办 shows on every board the case is on (issue 11).
+    var supervised = c.sv ? [h("Span", { className: "mark-supervised" }, wall.meta.labels.mark_supervised)] : [];
     return h("Div", {
-      className: "case-row light-" + l, "data-case-id": c.id, "data-light": l,
-    }, [
+      className: "case-row light-" + l + (c.sv ? " supervised" : ""), "data-case-id": c.id,
+      "data-light": l, "data-supervised": c.sv ? "true" : "",
+    }, supervised.concat([
       h("Span", { className: "case-name" }, name),
       h("Span", {
         className: "countdown" + (l === "red" ? " overdue" : ""),
         "data-deadline": c.dl, "data-warn": c.wa,
       }, countdown(c.dl - at)),
-    ]);
+    ]));
   }
 
   function board(g, at) {
@@ -189,6 +192,17 @@
         h("Div", { className: "kpi-label" }, t[key]),
       ]);
     }
+    // A rate over the last 30 days, with the calendar month's under it: on a month's
+    // first days nothing is due yet and the month alone would show "—" (issue 11).
+    function rate(key) {
+      var month = k[key];
+      return h("Div", { className: "kpi kpi-rate", "data-kpi": key + "_30d" }, [
+        h("Div", { className: "kpi-value" }, percent(k[key + "_30d"])),
+        h("Div", { className: "kpi-label" }, t[key + "_30d"]),
+        h("Div", { className: "kpi-month", "data-kpi-month": key },
+          month === null || month === undefined ? t.month_none : t.month_short + " " + percent(month)),
+      ]);
+    }
     var trend = k.trend || [];
     var top = Math.max.apply(null, [1].concat(trend));
     var bars = trend.map(function (n, i) {
@@ -202,7 +216,7 @@
       ]),
       cell("reported", String(k.reported || 0)), cell("filed", String(k.filed || 0)),
       cell("dispatched", String(k.dispatched || 0)), cell("closed", String(k.closed || 0)),
-      cell("closure_rate", percent(k.closure_rate)), cell("on_time_rate", percent(k.on_time_rate)),
+      rate("closure_rate"), rate("on_time_rate"),
     ];
   }
 

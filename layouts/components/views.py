@@ -15,9 +15,12 @@ from streams.names import Push
 # Each view loads the shared assets (live push, banner) and its own, not the others'.
 # No view loads the map's clustering engine as a page script: its worker does.
 IGNORE = {
-    "wall": r"(^|/)(desk\.css|tablet\.js|cluster-worker\.js)$",
-    "desk": r"(^|/)((wall|map)\.(js|css)|supercluster\.min\.js|cluster-worker\.js)$",
-    "tablet": r"(^|/)((wall|map)\.(js|css)|supercluster\.min\.js|cluster-worker\.js)$",
+    "wall": r"(^|/)(desk\.css|tablet\.(js|css)|bulletin\.css|cluster-worker\.js)$",
+    "desk": r"(^|/)((wall|map)\.(js|css)|tablet\.css|bulletin\.css|supercluster\.min\.js"
+    r"|cluster-worker\.js)$",
+    # bulletin.css is for the bulletin's own page (layouts/bulletin.py), which links it.
+    "tablet": r"(^|/)((wall|map)\.(js|css)|bulletin\.css|supercluster\.min\.js"
+    r"|cluster-worker\.js)$",
 }
 
 
