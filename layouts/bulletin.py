@@ -76,8 +76,8 @@ def cells(line: Ranked | Figures, named: dict[str, str]) -> list[str]:
 
 def headings(text: dict[str, str]) -> list[str]:
     """The columns of both tables."""
-    return [text["rank"], text["name"], text["score"], text["grade"],
-            *(text[key] for key in COUNT_LABELS), *(text[key] for key in RATES)]  # fmt: skip
+    fixed = [text["rank"], text["name"], text["score"], text["grade"]]
+    return [*fixed, *(text[key] for key in COUNT_LABELS), *(text[f"name_{k}"] for k in RATES)]
 
 
 def table(title: str, rows: list[list[str]], text: dict[str, str], section: str) -> str:
@@ -102,9 +102,9 @@ def page(app: App) -> Any:
     found, named = lines(app, period, now), names(app)
     title = text["bulletin_title"].format(month=value)
     city = found["city"][0] if found["city"] else None
-    summary = (f"<p class='city' data-city='1'>{escape(text['bulletin_city'])}: "
-               + " · ".join(f"{escape(text[k])} {percent(getattr(city, k))}" for k in RATES)
-               + "</p>") if city else ""  # fmt: skip
+    figures = " · ".join(f"{escape(text['name_' + k])} {percent(getattr(city, k))}" for k in RATES)
+    summary = (f"<p class='city' data-city='1'>{escape(text['bulletin_city'])}: {figures}</p>"
+               if city else "")  # fmt: skip
     sections = "".join(
         table(text[key], [cells(line, named) for line in found[by]], text, by)
         for by, key in SECTIONS

@@ -67,6 +67,7 @@
     var el = document.getElementById("data-age");
     if (!el || !root() || !ch.has("live")) { return; }
     var live = ch.get("live");
+    if (!live.lastData) { live.sync(); }  // the page was drawn from the server's data just now
     var text;
     if (!live.lastData) { text = t.lost.replace(/ · $/, ""); } else {
       var s = Math.max(0, Math.round((Date.now() - live.lastData) / 1000));
@@ -92,7 +93,6 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     ch.when("live", function (live) {
-      if (root()) { live.sync(); }  // the page was drawn from the server's data just now
       live.on(ch.page.push.kpis, function (message) {
         showKpis(message.kpis);
         live.sync(message.now);

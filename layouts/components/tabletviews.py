@@ -27,6 +27,8 @@ from layouts.components.views import data
 
 TODAY = ("reported", "filed", "dispatched", "closed")
 RATES = ("closure_rate", "on_time_rate")
+# Plotly draws its own SVG text: it must be told the page's (served) font.
+FONT = '"Noto Sans SC", "Noto Sans CJK SC", "Microsoft YaHei", sans-serif'
 GROUP_RATES = ("on_time_rate", "closure_rate", "handling_rate", "overdue_pending_rate")
 
 
@@ -154,7 +156,8 @@ def figures_panel(row: Figures | None, window: Figures | None, text: dict) -> ht
         month = getattr(row, key) if row is not None else None
         rolled = getattr(window, key) if window is not None else None
         cells.append(html.Div(
-            [html.Div(percent(rolled), className="value"), html.Div(text[key], className="label"),
+            [html.Div(percent(rolled), className="value"),
+             html.Div(text["window_rate"].format(name=text[f"name_{key}"]), className="label"),
              html.Div(f"{text['month_short']} {percent(month)}", className="sub")],
             className="kpi-box", **data(kpi=f"{key}_30d"),
         ))  # fmt: skip
@@ -181,9 +184,9 @@ def lights_panel(
                     className="panel")  # fmt: skip
 
 
-def trend_chart(days: list[Day], text: dict[str, str]) -> dcc.Graph:
+def trend_chart(days: list[Day], text: dict[str, str]) -> html.Div:
     """Dispatched and closed a day over 30 days; static, so nothing on it is a tap target."""
-    x = [day.day[5:] for day in days]
+    x = [day.day for day in days]
     figure = go.Figure(
         [go.Bar(x=x, y=[d.dispatched for d in days], name=text["trend_dispatched"],
                 marker_color="#3d8bd9"),
@@ -194,12 +197,12 @@ def trend_chart(days: list[Day], text: dict[str, str]) -> dcc.Graph:
     )  # fmt: skip
     figure.update_layout(
         height=260, margin={"l": 36, "r": 12, "t": 12, "b": 36},
-        paper_bgcolor="#0f1b2d", plot_bgcolor="#0f1b2d", font={"color": "#cfe3f7", "size": 14},
-        legend={"orientation": "h", "y": 1.12}, xaxis={"nticks": 8}, yaxis={"rangemode": "tozero"},
+        paper_bgcolor="#0f1b2d", plot_bgcolor="#0f1b2d",
+        font={"color": "#cfe3f7", "size": 14, "family": FONT},
+        legend={"orientation": "h", "y": 1.12}, yaxis={"rangemode": "tozero"},
+        xaxis={"type": "date", "tickformat": "%m-%d", "nticks": 8},
     )  # fmt: skip
-    return dcc.Graph(
-        figure=figure,
-        config={"staticPlot": True, "displayModeBar": False},
-        className="trend",
-        **data(trend="30d"),
+    graph = dcc.Graph(
+        figure=figure, config={"staticPlot": True, "displayModeBar": False}, className="trend"
     )
+    return html.Div(graph, **data(trend="30d"))  # dcc.Graph takes no data-* hooks
