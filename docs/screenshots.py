@@ -1,9 +1,10 @@
-"""Make the screenshots in docs/: a simulated day on the wall at 1080p and 4K.
+"""Make the screenshots in docs/: a simulated day on the wall at 1080p and 4K, and on
+the leader's tablet in portrait and landscape.
 
     .venv/bin/python docs/screenshots.py
 
 Starts a hall (embedded Redis, ingest, web), publishes a day of the simulated city,
-and photographs the wall (and the emergency board) in headless Chromium.
+and photographs the wall (and the emergency board) and the tablet in headless Chromium.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 from dashboard.domain.city import city_rules  # noqa: E402
 from dashboard.settings import Settings  # noqa: E402
 from dashboard.sim.simulator import CitySimulator, SimulatorConfig  # noqa: E402
+from dashboard.store.accounts import Role  # noqa: E402
 from streams.consumer import lag  # noqa: E402
 from streams.producer import new_event  # noqa: E402
 from tests.browser.conftest import CHROMIUM_ARGS  # noqa: E402
@@ -95,6 +97,20 @@ def shoot(browser, hall: Hall, name: str, width: int, height: int) -> None:
     page.close()
 
 
+def shoot_tablet(browser, hall: Hall, width: int, height: int) -> None:
+    """The leader's tablet at a size, signed in, into docs/ (the whole page)."""
+    context = browser.new_context(viewport={"width": width, "height": height}, has_touch=True)
+    page = context.new_page()
+    page.goto(f"{hall.base_url}/login?next=/tablet/")
+    page.fill("input[name=username]", "docs-leader")
+    page.fill("input[name=password]", "docs-leader-pass")
+    page.click("button[type=submit]")
+    page.wait_for_selector(".tablet [data-ranking=unit] a[data-code]", timeout=60_000)
+    page.wait_for_selector("#data-age[data-age-state=fresh]", timeout=60_000)
+    page.screenshot(path=str(ROOT / "docs" / f"tablet-{width}x{height}.png"))
+    context.close()
+
+
 def main() -> None:
     """Fill a hall and photograph it."""
     with temporary_hall("docs-") as hall:
@@ -105,6 +121,9 @@ def main() -> None:
             )
             shoot(browser, hall, "wall", 1920, 1080)
             shoot(browser, hall, "wall", 3840, 2160)
+            hall.accounts.create_user("docs-leader", "docs-leader-pass", Role.LEADER)
+            shoot_tablet(browser, hall, 768, 1024)
+            shoot_tablet(browser, hall, 1366, 1024)
             typhoon(hall)
             shoot(browser, hall, "wall-emergency", 1920, 1080)
             browser.close()

@@ -217,3 +217,18 @@ def test_the_tablet_says_how_old_its_data_is_and_recovers(leader_page: Page, hal
     leader_page.wait_for_function(
         "document.getElementById('data-age').textContent.startsWith('数据')", timeout=WAIT
     )
+
+
+def test_the_bulletin_prints_to_a4_without_cutting_a_column(
+    browser: Browser, hall: Hall, city: dict
+) -> None:
+    """At A4's printable width (186 mm at 96 dpi) in print media, nothing spills over."""
+    month = (datetime.now(UTC).replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    page = open_tablet(browser, hall, (703, 1000))
+    page.goto(f"{hall.base_url}/tablet/bulletin?month={month}")
+    page.wait_for_selector("body.bulletin [data-section=department] table", timeout=WAIT)
+    page.emulate_media(media="print")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 703
+    assert page.is_hidden("form.no-print")
+    assert page.get_attribute("a[data-csv]", "href") == f"/tablet/bulletin.csv?month={month}"
+    page.context.close()
