@@ -15,9 +15,10 @@ from streams.names import Push
 # Each view loads the shared assets (live push, banner) and its own, not the others'.
 # No view loads the map's clustering engine as a page script: its worker does.
 IGNORE = {
-    "wall": r"(^|/)(desk\.css|tablet\.js|cluster-worker\.js)$",
+    "wall": r"(^|/)(desk\.css|desk-cases\.css|desk\.js|tablet\.js|cluster-worker\.js)$",
     "desk": r"(^|/)((wall|map)\.(js|css)|supercluster\.min\.js|cluster-worker\.js)$",
-    "tablet": r"(^|/)((wall|map)\.(js|css)|supercluster\.min\.js|cluster-worker\.js)$",
+    "tablet": r"(^|/)((wall|map)\.(js|css)|desk\.js|desk-cases\.css|supercluster\.min\.js"
+    r"|cluster-worker\.js)$",
 }
 
 
