@@ -22,6 +22,7 @@ from dashboard.store.accounts import Accounts
 from dashboard.store.batch import Store
 from dashboard.store.db import init_db, make_engine
 from dashboard.web import api, guard, health, open311, screens
+from dashboard.web import desk as desk_api
 from dashboard.web.context import App
 from dashboard.web.screens import ResyncingRedisManager
 from layouts import BUILD, desk, tablet, wall
@@ -81,6 +82,7 @@ def _register(app: App) -> None:
     health.register(app)
     api.register(app)
     open311.register(app)
+    desk_api.register(app)
     screens.register(app)
     wall.register(app)
     desk.register(app)

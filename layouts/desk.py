@@ -1,9 +1,9 @@
-"""The duty commander's desk (/desk/): the guarded emergency switch, past periods.
+"""The duty commander's desk (/desk/): the case work, the emergency switch, past periods.
 
-Only the switch and the after-action reports live here so far; the full desk
-(filters, case drill-down, urging) grows on this page. The role check is on the
-server (dashboard.web.switch), not in what the page shows. The form starts at the
-mode in force: raising only goes up, lowering is its own confirmed action.
+The case work (table, filters, detail, actions, alerts) is layouts/desk_cases.py.
+Role checks are on the server (dashboard.web.switch, dashboard.web.actions), not in
+what the page shows. The switch form starts at the mode in force: raising only goes
+up, lowering is its own confirmed action.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from dashboard.store import afteraction, emergency
 from dashboard.web.context import App
 from dashboard.web.switch import HAZARDS, SwitchRefused, switch
 from layouts.components.views import data, view_app, view_header
+from layouts.desk_cases import callbacks as case_callbacks
+from layouts.desk_cases import case_work
 from layouts.i18n import labels
 from streams.names import SignalLevel
 
@@ -34,6 +36,7 @@ def register(app: App) -> Dash:
     desk = view_app(app, "desk", labels(app.settings.language)["desk_title"])
     desk.layout = lambda: layout(app)
     _callbacks(app, desk)
+    case_callbacks(app, desk)
     return desk
 
 
@@ -46,6 +49,7 @@ def layout(app: App) -> html.Div:
     return html.Div(
         [
             view_header(app, "desk_title", username),
+            case_work(app),
             switch_panel(text, current),
             periods_panel(app, text),
         ],

@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -184,3 +185,16 @@ class AuditEntry(Base):
     actor: Mapped[str | None] = mapped_column(String(128))
     action: Mapped[str] = mapped_column(String(64))
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class AlertAck(Base):
+    """A desk alert a user has seen: kept per user, so it stays seen after a reload."""
+
+    __tablename__ = "alert_acks"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(160))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+    __table_args__ = (UniqueConstraint("username", "key"),)

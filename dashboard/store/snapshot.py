@@ -13,7 +13,7 @@ import functools
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from dashboard.store.models import Case
@@ -70,14 +70,21 @@ def case_summary(case: Case) -> dict[str, Any]:
     return dict(zip(DESK_COLUMNS, _values(row, DESK_COLUMNS), strict=True))
 
 
+def select_cases(columns: tuple[str, ...] = COLUMNS) -> Select[Any]:
+    """A query of cases' summary columns, to narrow with .where() and read with rows()."""
+    return select(*(_SOURCES[column] for column in columns))  # type: ignore[return-value]
+
+
+def rows(session: Session, query: Select[Any], columns: tuple[str, ...]) -> list[list[Any]]:
+    """The summary rows a query from select_cases(columns) finds."""
+    return [_values(row, columns) for row in session.execute(query)]
+
+
 def open_cases(session: Session, columns: tuple[str, ...] = COLUMNS) -> dict[str, Any]:
     """Every open case as {"cols": columns, "rows": [...]}, most urgent deadline first."""
     query = (
-        select(*(_SOURCES[column] for column in columns))
+        select_cases(columns)
         .where(Case.state.in_(OPEN_STATES))
         .order_by(Case.deadline.is_(None), Case.deadline)
     )
-    return {
-        "cols": list(columns),
-        "rows": [_values(row, columns) for row in session.execute(query)],
-    }
+    return {"cols": list(columns), "rows": rows(session, query, columns)}

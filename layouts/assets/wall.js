@@ -18,29 +18,15 @@
 
   function now() { return ch.has("live") ? ch.get("live").now() : Date.now(); }
 
-  // A case's clock as two instants: red from d, yellow from w; none while it has no
-  // deadline or its clock stands. The one light rule of the browser (map.js uses it).
-  function clockOf(c) {
-    if (!c.dl || wall.stopped.has(c.st)) { return { d: Infinity, w: Infinity }; }
-    return { d: c.dl, w: c.wa || c.dl };
-  }
+  // The one light rule of the browser (01-clock.js); map.js uses it through the wall.
+  var rule = ch.get("clock");
+  function clockOf(c) { return rule.of(c, wall.stopped); }
   wall.clockOf = clockOf;
-
-  function lightAt(clock, at) {
-    if (clock.d === Infinity) { return "none"; }
-    return at >= clock.d ? "red" : at >= clock.w ? "yellow" : "green";
-  }
+  var lightAt = rule.lightAt;
   wall.lightAt = lightAt;
-
   function light(c, at) { return lightAt(clockOf(c), at); }
   wall.light = light;
-
-  function pad(n) { return n < 10 ? "0" + n : String(n); }
-  function countdown(ms) {
-    var s = Math.floor(Math.abs(ms) / 1000);
-    var text = pad(Math.floor(s / 3600)) + ":" + pad(Math.floor(s / 60) % 60) + ":" + pad(s % 60);
-    return ms < 0 ? "-" + text : text;
-  }
+  var countdown = rule.countdown;
   wall.countdown = countdown;
 
   function h(type, props, children) {

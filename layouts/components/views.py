@@ -15,11 +15,13 @@ from streams.names import Push
 # Each view loads the shared assets (live push, banner) and its own, not the others'.
 # No view loads the map's clustering engine as a page script: its worker does.
 IGNORE = {
-    "wall": r"(^|/)(desk\.css|tablet\.(js|css)|bulletin\.css|cluster-worker\.js)$",
-    "desk": r"(^|/)((wall|map)\.(js|css)|tablet\.css|bulletin\.css|supercluster\.min\.js"
+    "wall": r"(^|/)(desk\.css|desk-cases\.css|desk\.js|tablet\.(js|css)|bulletin\.css"
+    r"|cluster-worker\.js)$",
+    "desk": r"(^|/)((wall|map)\.(js|css)|tablet\.(js|css)|bulletin\.css|supercluster\.min\.js"
     r"|cluster-worker\.js)$",
     # bulletin.css is for the bulletin's own page (layouts/bulletin.py), which links it.
-    "tablet": r"(^|/)((wall|map)\.(js|css)|bulletin\.css|supercluster\.min\.js"
+    "tablet": r"(^|/)((wall|map)\.(js|css)|desk\.js|desk-cases\.css|bulletin\.css"
+    r"|supercluster\.min\.js"
     r"|cluster-worker\.js)$",
 }
 

@@ -94,8 +94,12 @@ def test_pushes_missed_before_the_socket_joined_are_caught_up(page: Page, hall: 
     holding[0] = False
     page.wait_for_function("window.commandhall.live.connected", timeout=60_000)
     after = publish_dispatched_case(hall)
-    for case_id in [after, *missed]:
-        page.wait_for_selector(row(case_id), timeout=30_000)
+    # The wall's own cases, not its boards: a board shows a page of them at a time.
+    page.wait_for_function(
+        "ids => ids.every(id => window.commandhall.wall.cases.has(id))",
+        arg=[after, *missed],
+        timeout=30_000,
+    )
     listener.close()
 
 

@@ -1,0 +1,104 @@
+"""The desk's JSON and CSV: its table, its export, the alerts a commander has seen.
+
+Each route checks the permission table for the signed-in user (a wall's display
+token reaches none of them), and the export and acknowledgements are audited.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask import Response, jsonify, request, session, stream_with_context
+
+from dashboard.domain.access import Permission, allowed
+from dashboard.domain.lifecycle import light_of
+from dashboard.store import desk
+from dashboard.store.emergency import audit
+from dashboard.store.snapshot import epoch_ms
+from dashboard.web.context import App, Routes, add_routes
+
+# An alert seen is remembered this long (an overdue case's alert names its deadline).
+ACKS_KEPT = timedelta(days=7)
+
+
+def needs(permission: Permission) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Refuse with 403 unless the signed-in user's role holds the permission."""
+
+    def wrap(view: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(view)
+        def checked(app: App, *args: Any, **kwargs: Any) -> Any:
+            if not session.get("username") or not allowed(session.get("role"), permission):
+                return jsonify({"error": f"your role may not {permission.value}"}), 403
+            return view(app, *args, **kwargs)
+
+        return checked
+
+    return wrap
+
+
+@needs(Permission.VIEW_DESK)
+def cases(app: App) -> Any:
+    """Every open case in the desk's columns (with ?closed=1 the recently closed too)."""
+    now = datetime.now(UTC)
+    with app.store.sessions() as db:
+        table = desk.desk_cases(db, now, closed=request.args.get("closed") == "1")
+    return jsonify({**table, "now": epoch_ms(now)})
+
+
+@needs(Permission.VIEW_DESK)
+def export_csv(app: App) -> Any:
+    """The filtered table as CSV, streamed: a big export never sits in memory."""
+    desk_filter = desk.DeskFilter.from_query(request.args)
+    now = datetime.now(UTC)
+    with app.store.sessions.begin() as db:
+        audit(db, now, session.get("username"), "desk.export", query=request.query_string.decode())
+
+    def lines() -> Any:
+        with app.store.sessions() as db:
+            cases = desk.filtered(db, desk_filter, now)
+            yield from desk.csv_lines(cases, lambda case: light_of(case, now))
+
+    stamp = now.strftime("%Y%m%d-%H%M")
+    return Response(
+        stream_with_context(lines()),
+        mimetype="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="cases-{stamp}.csv"'},
+    )
+
+
+@needs(Permission.VIEW_DESK)
+def acks(app: App) -> Any:
+    """The alert keys the signed-in user has seen."""
+    since = datetime.now(UTC) - ACKS_KEPT
+    with app.store.sessions() as db:
+        return jsonify({"keys": desk.acknowledged(db, session["username"], since)})
+
+
+@needs(Permission.ACKNOWLEDGE)
+def acknowledge(app: App) -> Any:
+    """Mark alerts seen by the signed-in user (audited)."""
+    body = request.get_json(silent=True) or {}
+    keys = body.get("keys")
+    if not isinstance(keys, list) or not keys or len(keys) > desk.ACK_KEYS_MAX:
+        return jsonify({"error": f"keys: a list of 1–{desk.ACK_KEYS_MAX} alert keys"}), 400
+    now = datetime.now(UTC)
+    with app.store.sessions.begin() as db:
+        new = desk.acknowledge(db, session["username"], keys, now)
+        audit(db, now, session["username"], "desk.acknowledge", alerts=len(keys), new=new)
+    return jsonify({"acknowledged": new})
+
+
+ROUTES: Routes = (
+    (("GET",), "/api/desk/cases", cases),
+    (("GET",), "/api/desk/export.csv", export_csv),
+    (("GET",), "/api/desk/acks", acks),
+    (("POST",), "/api/desk/acks", acknowledge),
+)
+
+
+def register(app: App) -> None:
+    """Add the desk's endpoints."""
+    add_routes(app, ROUTES)
