@@ -16,11 +16,13 @@ import random
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import socketio
 from flask import request, session
 
+from dashboard.store.emergency import audit
 from dashboard.web.context import App
 from dashboard.web.guard import viewer
 from streams.names import Push
@@ -120,5 +122,21 @@ def register(app: App) -> Screens:
     @app.socketio.on("disconnect")
     def disconnect(*_: Any) -> None:
         screens.remove(request.sid)  # type: ignore[attr-defined]
+        refused.discard(request.sid)  # type: ignore[attr-defined]
+
+    # Screens only listen: every action goes through HTTP (dashboard.web.actions), where
+    # it is checked and audited. Whatever a client sends here is refused; the first
+    # refusal per connection is audited (not every one: a loop must not flood the log).
+    refused: set[str] = set()
+
+    @app.socketio.on("*")
+    def refuse(event: str, *_: Any) -> dict[str, str]:
+        sid = request.sid  # type: ignore[attr-defined]
+        if sid not in refused:
+            refused.add(sid)
+            who = session.get("username") or f"display-token:{session.get('display_token')}"
+            with app.store.sessions.begin() as db:
+                audit(db, datetime.now(UTC), who, "socket.refused", event=str(event)[:64])
+        return {"error": "screens only listen; act through POST /api/cases/<id>/<action>"}
 
     return screens
