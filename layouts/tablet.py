@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from dash import Dash, dcc, html
-from flask import has_request_context, session
 
 from dashboard.store import kpis
 from dashboard.store.kpis import Period, Ranked
+from dashboard.web import auth
 from dashboard.web.context import App
 from layouts.components.views import data, view_app, view_header
 from layouts.i18n import labels
@@ -31,7 +31,7 @@ def register(app: App) -> Dash:
 def layout(app: App) -> html.Div:
     """The tablet page: KPI boxes and two rankings."""
     text = labels(app.settings.language)
-    username = session.get("username") if has_request_context() else None
+    username = auth.username()
     now = datetime.now(UTC)
     with app.store.sessions() as db:
         strip = kpis.strip(db, now, app.timezone).as_dict()

@@ -10,13 +10,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from flask import Response, abort, jsonify, request, session
+from flask import Response, abort, jsonify, request
 
 from dashboard.domain.lifecycle import light_of
 from dashboard.store import afteraction, emergency, kpis
 from dashboard.store.batch import payload_of
 from dashboard.store.kpis import GroupBy, Period
 from dashboard.store.snapshot import case_summary
+from dashboard.web import auth
 from dashboard.web.context import App, Routes, add_routes
 from dashboard.web.snapshot import snapshot as screen_snapshot
 from dashboard.web.switch import NotAllowed, SwitchRefused, switch
@@ -93,7 +94,7 @@ def current_emergency(app: App) -> Any:
 def switch_emergency(app: App) -> Any:
     """Raise or clear emergency mode (commanders only), published on the stream."""
     body = request.get_json(silent=True) or {}
-    user = {"role": session.get("role"), "username": session.get("username")}
+    user = auth.as_user()  # the role as the database says now, not the cookie
     try:
         event = switch(
             app,

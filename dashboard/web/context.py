@@ -20,7 +20,9 @@ from dashboard.domain.catalogue import Catalogue
 from dashboard.domain.walls import Walls
 from dashboard.settings import Settings
 from dashboard.store.accounts import Accounts
+from dashboard.store.apikeys import ApiKeys
 from dashboard.store.batch import Store
+from dashboard.store.logins import Logins
 
 
 @dataclass
@@ -36,6 +38,8 @@ class App:
     catalogue: Catalogue
     store: Store
     accounts: Accounts
+    logins: Logins
+    apikeys: ApiKeys
     walls: Walls
     # Screens reload when the pages' build changes (an upgrade reaches every screen).
     build: str
