@@ -45,7 +45,7 @@ def create_app(
     engine = engine or make_engine(settings.resolved_database_url)
     init_db(engine)
     redis_url = redis_url or runtime.redis_url(settings)
-    server = Flask("commandhall")
+    server = Flask("commandhall", static_folder=None)  # Dash serves our assets
     server.config.update(
         SECRET_KEY=runtime.secret_key(settings),
         SESSION_COOKIE_HTTPONLY=True,
