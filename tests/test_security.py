@@ -397,3 +397,22 @@ def test_every_sign_in_and_sign_out_is_audited(app: App) -> None:
     results = [(row.action, row.result) for row in audit_rows(app, "sign_in")]
     assert results == [("sign_in", "ok"), ("sign_in", "failed")]
     assert audit_rows(app, "sign_out")[0].address == "127.0.0.1"
+
+
+def test_a_kept_database_gains_the_new_account_columns(tmp_path) -> None:
+    """A data folder from before issue 12 (users without disabled_at…) still opens."""
+    from sqlalchemy import create_engine, inspect, text
+
+    from dashboard.store.db import init_db
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "CREATE TABLE users (id INTEGER PRIMARY KEY, username VARCHAR(64), "
+                "password_hash VARCHAR(256), role VARCHAR(16), created_at DATETIME)"
+            )
+        )
+    init_db(engine)
+    columns = {column["name"] for column in inspect(engine).get_columns("users")}
+    assert {"disabled_at", "must_change_password"} <= columns
