@@ -58,5 +58,6 @@ def add_routes(app: App, routes: Routes) -> None:
     """Register a route table on the app's Flask server."""
     for methods, rule, view in routes:
         endpoint = f"{view.__module__}.{view.__name__}"
-        view_func = functools.partial(view, app)
+        # Named like the view: Flask-Limiter (and logs) look views up by their name.
+        view_func = functools.update_wrapper(functools.partial(view, app), view)
         app.server.add_url_rule(rule, endpoint=endpoint, view_func=view_func, methods=methods)

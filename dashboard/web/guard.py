@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 from flask import Response, jsonify, redirect, request, session
 
-from dashboard.domain.access import Permission, allowed
+from dashboard.domain.access import Permission, Role, allowed
 from dashboard.store import audit
 from dashboard.web import auth
 from dashboard.web.context import App
@@ -114,8 +114,15 @@ def _refuse(app: App, who: auth.Principal, why: str, redirect_to: str = "") -> A
     if redirect_to and request.method == "GET" and not request.path.startswith("/api/"):
         return redirect(redirect_to)
     if request.path.startswith(("/api/", "/open311/")) or request.method in UNSAFE:
-        return jsonify({"error": f"{why}: {who.role} may not {request.method} {request.path}"}), 403
+        return jsonify({"error": _why_not(who, why)}), 403
     return page("Not allowed", "您的角色无权访问此页面。/ Your role may not open this page.", 403)
+
+
+def _why_not(who: auth.Principal, why: str) -> str:
+    wanted = needed(request.path, request.method) - {ANY_PERSON}
+    holders = sorted({r.value for p in wanted for r in Role if allowed(r, Permission(p))})
+    who_may = f"; only {', '.join(holders)} may" if holders else ""
+    return f"{why}: {who.role} may not {request.method} {request.path}{who_may}"
 
 
 def register(app: App) -> None:
