@@ -90,6 +90,9 @@ def _open_with_token(app: App, raw: str) -> Any:
     token = app.accounts.check_token(raw)
     if token is None:
         return page("Display token not valid", "该显示令牌无效或已被吊销。", 403)
+    current = auth.principal()
+    if current is not None and current.token_id == token.id:
+        return None  # a reload of the same screen keeps its session (no new row)
     session.clear()
     auth.sign_in(app, app.logins.open(auth.address(), token_id=token.id))
     session["screen"] = token.name  # a token is named after its screen
