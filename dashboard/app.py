@@ -7,21 +7,25 @@ It is the only module that imports both the web layer and the pages.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from flask import Flask
 from flask_compress import Compress
 from flask_socketio import SocketIO
 from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from dashboard import runtime
 from dashboard.domain.city import city_rules
 from dashboard.domain.walls import load_walls
 from dashboard.settings import Settings
 from dashboard.store.accounts import Accounts
+from dashboard.store.apikeys import ApiKeys
 from dashboard.store.batch import Store
 from dashboard.store.db import init_db, make_engine
-from dashboard.web import api, guard, health, open311, screens
+from dashboard.store.logins import Logins
+from dashboard.web import admin, api, auth, guard, headers, health, open311, screens, signin
 from dashboard.web import desk as desk_api
 from dashboard.web.context import App
 from dashboard.web.screens import ResyncingRedisManager
@@ -42,11 +46,14 @@ def create_app(
     engine = engine or make_engine(settings.resolved_database_url)
     init_db(engine)
     redis_url = redis_url or runtime.redis_url(settings)
-    server = Flask("commandhall")
+    server = Flask("commandhall", static_folder=None)  # Dash serves our assets
     server.config.update(
         SECRET_KEY=runtime.secret_key(settings),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        # Behind a TLS proxy the cookie must never travel in clear (setting `https`).
+        SESSION_COOKIE_SECURE=settings.https,
+        SESSION_COOKIE_NAME="commandhall_session",
         COMPRESS_MIMETYPES=["application/json", "text/html", "text/css", "application/javascript"],
     )
     Compress(server)
@@ -59,6 +66,14 @@ def create_app(
         async_mode="threading",
         transports=["websocket"],
     )
+    if settings.trusted_proxies:
+        # Outermost, so Socket.IO's same-origin check sees the proxied host too; only
+        # as many X-Forwarded-* hops as there are proxies are believed.
+        hops = settings.trusted_proxies
+        server.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            server.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
+        )
+    sessions = sessionmaker(engine, expire_on_commit=False)
     app = App(
         settings=settings,
         server=server,
@@ -68,7 +83,13 @@ def create_app(
         redis_url=redis_url,
         catalogue=rules.catalogue,
         store=Store(engine, rules),
-        accounts=Accounts(sessionmaker(engine, expire_on_commit=False)),
+        accounts=Accounts(sessions, settings.password_min_length),
+        logins=Logins(
+            sessions,
+            idle=timedelta(minutes=settings.session_idle_minutes),
+            absolute=timedelta(hours=settings.session_max_hours),
+        ),
+        apikeys=ApiKeys(sessions),
         walls=load_walls(settings.walls_file or None),
         build=BUILD,
     )
@@ -77,13 +98,17 @@ def create_app(
 
 
 def _register(app: App) -> None:
-
+    # Order matters: Flask-Login first (the principal), then the origin check, the
+    # sign-in throttle and the guard, all before any view.
+    auth.register(app)
+    dashes: list = []
+    headers.register(app, dashes)
+    signin.register(app)
     guard.register(app)
     health.register(app)
     api.register(app)
     open311.register(app)
     desk_api.register(app)
+    admin.register(app)
     screens.register(app)
-    wall.register(app)
-    desk.register(app)
-    tablet.register(app)
+    dashes.extend([wall.register(app), desk.register(app), tablet.register(app)])

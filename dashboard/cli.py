@@ -258,15 +258,39 @@ def open311_pull(
     click.echo(summary.line())
 
 
-def _accounts(settings: Settings) -> Any:
+def _sessions(settings: Settings) -> Any:
     from sqlalchemy.orm import sessionmaker
 
-    from dashboard.store.accounts import Accounts
     from dashboard.store.db import init_db, make_engine
 
     engine = make_engine(settings.resolved_database_url)
     init_db(engine)
-    return Accounts(sessionmaker(engine, expire_on_commit=False))
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def _accounts(settings: Settings) -> Any:
+    from dashboard.store.accounts import Accounts
+
+    return Accounts(_sessions(settings), settings.password_min_length)
+
+
+def _administer(settings: Settings, action: str, do: Callable[[], Any], **detail: Any) -> Any:
+    """Run an account operation; audit it (who ran the CLI), and AuthError as one line."""
+    import getpass
+
+    from dashboard.store import audit
+    from dashboard.store.accounts import AuthError
+
+    actor = f"cli:{getpass.getuser()}"
+    try:
+        done = do()
+    except AuthError as error:
+        with _sessions(settings).begin() as db:
+            audit.record(db, actor, action, "refused", why=str(error), **detail)
+        raise click.ClickException(str(error)) from None
+    with _sessions(settings).begin() as db:
+        audit.record(db, actor, action, "ok", **detail)
+    return done
 
 
 @main.group()
@@ -280,7 +304,8 @@ def tokens() -> None:
 def tokens_create(name: str, **values: Any) -> None:
     """Create a token for the screen NAME and print its wall URL."""
     settings = to_settings(values)
-    raw = _accounts(settings).create_token(name)
+    accounts = _accounts(settings)
+    raw = _administer(settings, "tokens.create", lambda: accounts.create_token(name), screen=name)
     click.echo(f"http://{settings.host}:{settings.port}/wall/?token={raw}")
 
 
@@ -298,7 +323,10 @@ def tokens_list(**values: Any) -> None:
 @settings_options
 def tokens_revoke(name: str, **values: Any) -> None:
     """Revoke the tokens of the screen NAME."""
-    click.echo(f"revoked {_accounts(to_settings(values)).revoke(name)} token(s) of {name}")
+    settings = to_settings(values)
+    accounts = _accounts(settings)
+    count = _administer(settings, "tokens.revoke", lambda: accounts.revoke(name), screen=name)
+    click.echo(f"revoked {count} token(s) of {name}")
 
 
 @main.command()
@@ -313,26 +341,173 @@ def walls(**values: Any) -> None:
         click.echo(f"{screen.id}\t{views}\t(commandhall tokens create {screen.id})")
 
 
+ROLES = ["admin", "commander", "leader", "viewer"]  # dashboard.domain.access.ACCOUNT_ROLES
+
+
 @main.group()
 def users() -> None:
-    """People who sign in."""
+    """People who sign in: create, list, disable, enable, set-password, set-role."""
 
 
 @users.command("create")
 @click.argument("username")
-@click.option("--role", type=click.Choice(["commander", "leader", "admin"]), default="commander")
-@click.password_option()
+@click.option("--role", type=click.Choice(ROLES), default="viewer", show_default=True)
+@click.option("--password", default=None, help="default: generated, changed at first sign-in")
 @settings_options
-def users_create(username: str, role: str, password: str, **values: Any) -> None:
+def users_create(username: str, role: str, password: str | None, **values: Any) -> None:
     """Create a user with a role."""
     from dashboard.domain.access import Role
-    from dashboard.store.accounts import AuthError
+    from dashboard.store.accounts import generated_password
 
-    try:
-        _accounts(to_settings(values)).create_user(username, password, Role(role))
-    except AuthError as error:
-        raise click.ClickException(str(error)) from None
+    settings = to_settings(values)
+    secret = password or generated_password()
+    create = _accounts(settings).create_user
+    _administer(
+        settings, "users.create", lambda: create(username, secret, Role(role), not password),
+        user=username, role=role,
+    )  # fmt: skip
     click.echo(f"created {role} {username}")
+    if not password:
+        click.echo(f"password: {secret}   (to be changed at first sign-in)")
+
+
+@users.command("list")
+@settings_options
+def users_list(**values: Any) -> None:
+    """List users, their roles and state."""
+    for user in _accounts(to_settings(values)).users():
+        state = f"disabled {user.disabled_at:%Y-%m-%d %H:%M}" if user.disabled_at else "enabled"
+        change = "\tmust change password" if user.must_change_password else ""
+        click.echo(f"{user.username}\t{user.role}\t{state}{change}")
+
+
+def _user_command(name: str, action: str, help: str) -> None:
+    @users.command(name, help=help)
+    @click.argument("username")
+    @settings_options
+    def command(username: str, **values: Any) -> None:
+        settings = to_settings(values)
+        accounts = _accounts(settings)
+        _administer(settings, f"users.{name}", lambda: getattr(accounts, action)(username),
+                    user=username)  # fmt: skip
+        click.echo(f"{name}d {username}; their sessions ended" if name != "enable" else
+                   f"enabled {username}")  # fmt: skip
+
+
+_user_command("disable", "disable", "Stop USERNAME signing in; their sessions end at once.")
+_user_command("enable", "enable", "Let USERNAME sign in again.")
+
+
+@users.command("set-password")
+@click.argument("username")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--temporary", is_flag=True, help="to be changed at the next sign-in")
+@settings_options
+def users_set_password(username: str, password: str, temporary: bool, **values: Any) -> None:
+    """Give USERNAME a new password; their sessions end."""
+    settings = to_settings(values)
+    accounts = _accounts(settings)
+    _administer(settings, "users.set-password",
+                lambda: accounts.set_password(username, password, temporary),
+                user=username)  # fmt: skip
+    click.echo(f"password of {username} changed; their sessions ended")
+
+
+@users.command("set-role")
+@click.argument("username")
+@click.argument("role", type=click.Choice(ROLES))
+@settings_options
+def users_set_role(username: str, role: str, **values: Any) -> None:
+    """Give USERNAME another role; their sessions end, so they sign in as it."""
+    from dashboard.domain.access import Role
+
+    settings = to_settings(values)
+    accounts = _accounts(settings)
+    _administer(settings, "users.set-role", lambda: accounts.set_role(username, Role(role)),
+                user=username, role=role)  # fmt: skip
+    click.echo(f"{username} is now {role}; their sessions ended")
+
+
+@users.command("roles")
+def users_roles() -> None:
+    """Print the permission table: each permission and the roles that hold it."""
+    from dashboard.domain.access import permission_table
+
+    for permission, roles in permission_table():
+        click.echo(f"{permission}\t{', '.join(roles)}")
+
+
+@main.group()
+def apikeys() -> None:
+    """API keys for integrations: the read-only JSON API and Open311."""
+
+
+@apikeys.command("create")
+@click.argument("name")
+@click.option("--scope", type=click.Choice(["read"]), default="read", show_default=True)
+@settings_options
+def apikeys_create(name: str, scope: str, **values: Any) -> None:
+    """Create a key for the integration NAME; it is printed once, never stored."""
+    from dashboard.store.apikeys import ApiKeys
+
+    settings = to_settings(values)
+    keys = ApiKeys(_sessions(settings))
+    raw = _administer(settings, "apikeys.create", lambda: keys.create(name, scope),
+                      key=name, scope=scope)  # fmt: skip
+    click.echo(raw)
+    click.echo("send it as: Authorization: Bearer <key>", err=True)
+
+
+@apikeys.command("list")
+@settings_options
+def apikeys_list(**values: Any) -> None:
+    """List API keys (the secrets themselves are not stored)."""
+    from dashboard.store.apikeys import ApiKeys
+
+    for key in ApiKeys(_sessions(to_settings(values))).keys():
+        state = f"revoked {key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "active"
+        used = f"last used {key.last_used_on}" if key.last_used_on else "never used"
+        click.echo(f"{key.name}\t{key.scope}\t{key.created_at:%Y-%m-%d %H:%M}\t{state}\t{used}")
+
+
+@apikeys.command("revoke")
+@click.argument("name")
+@settings_options
+def apikeys_revoke(name: str, **values: Any) -> None:
+    """Revoke the keys of the integration NAME, at once."""
+    from dashboard.store.apikeys import ApiKeys
+
+    settings = to_settings(values)
+    keys = ApiKeys(_sessions(settings))
+    count = _administer(settings, "apikeys.revoke", lambda: keys.revoke(name), key=name)
+    click.echo(f"revoked {count} key(s) of {name}")
+
+
+@main.group()
+def audit() -> None:
+    """The audit trail of sign-ins, actions, refusals and administration."""
+
+
+@audit.command("archive")
+@settings_options
+def audit_archive(**values: Any) -> None:
+    """Move audit rows older than --audit-retention-days into the data folder's archive.
+
+    Run it daily (cron or a systemd timer); the archive is gzipped JSON lines.
+    """
+    from datetime import UTC, datetime
+
+    from dashboard.store import audit as trail
+
+    settings = to_settings(values)
+    folder = settings.data_path / "audit-archive"
+    try:
+        moved = trail.archive(
+            _sessions(settings), folder, settings.audit_retention_days, datetime.now(UTC)
+        )
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"archived {moved} audit row(s) to {folder}")
 
 
 @main.group()

@@ -71,6 +71,30 @@ class Settings:
     earliest_year: int = _setting(2000, "Events dated before this year are refused")
     stall_s: float = _setting(30.0, "Seconds without ingest progress before /healthz says stalled")
     max_lag: int = _setting(10000, "Entries waiting for ingest beyond which /healthz says behind")
+    session_idle_minutes: float = _setting(
+        30.0, "Minutes without activity after which a user's session ends (walls never idle)"
+    )
+    session_max_hours: float = _setting(12.0, "Hours after sign-in at which a session ends anyway")
+    login_failures: int = _setting(
+        5, "Failed sign-ins of one account within the lock-out time that lock it"
+    )
+    login_address_failures: int = _setting(
+        20, "Failed sign-ins from one address within the lock-out time that lock it"
+    )
+    login_lockout_s: int = _setting(300, "Seconds a lock-out (and its count of failures) lasts")
+    password_min_length: int = _setting(10, "Fewest characters a password may have")
+    https: bool = _setting(
+        False, "Served over HTTPS (e.g. behind a TLS proxy): Secure cookies and HSTS"
+    )
+    trusted_proxies: int = _setting(
+        0, "Reverse proxies in front whose X-Forwarded-For/Proto/Host are believed"
+    )
+    frame_ancestors: str = _setting(
+        "", "Origins allowed to frame the pages (space-separated); empty: none may"
+    )
+    audit_retention_days: int = _setting(
+        180, "Days audit rows stay in the database before `audit archive` moves them (>= 180)"
+    )
 
     @property
     def data_path(self) -> Path:

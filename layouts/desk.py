@@ -13,9 +13,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dash import Dash, Input, Output, State, ctx, dcc, html
-from flask import has_request_context, session
 
 from dashboard.store import afteraction, emergency
+from dashboard.web import auth
 from dashboard.web.context import App
 from dashboard.web.switch import HAZARDS, SwitchRefused, switch
 from layouts.components.views import data, view_app, view_header
@@ -43,7 +43,7 @@ def register(app: App) -> Dash:
 def layout(app: App) -> html.Div:
     """The desk page."""
     text = labels(app.settings.language)
-    username = session.get("username") if has_request_context() else None
+    username = auth.username()
     with app.store.sessions() as db:
         current = emergency.state(db)
     return html.Div(
@@ -171,7 +171,7 @@ def _callbacks(app: App, desk: Dash) -> None:
     def throw(*values: Any) -> Any:
         hazard, level, reason = values[-3:]
         action = ACTION_OF[str(ctx.triggered_id).removesuffix("-confirm")]
-        user = {"role": session.get("role"), "username": session.get("username")}
+        user = auth.as_user()
         text = labels(app.settings.language)
         try:
             switch(app, user, action, reason or "", hazard, level)

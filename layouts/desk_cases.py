@@ -15,10 +15,11 @@ from typing import Any
 
 import dash_ag_grid as dag
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html
-from flask import has_request_context, session
+from flask import has_request_context
 
 from dashboard.domain.access import Permission, allowed
 from dashboard.store.desk import MULTI
+from dashboard.web import auth
 from dashboard.web.actions import ActionRefused, act
 from dashboard.web.context import App
 from layouts.components.casedetail import case_detail
@@ -179,7 +180,7 @@ def grid(words: dict[str, str]) -> dag.AgGrid:
 
 def actions(words: dict[str, str]) -> html.Div:
     """The note and the buttons the signed-in user's role allows (checked again on the server)."""
-    role = session.get("role") if has_request_context() else None
+    role = auth.as_user()["role"] if has_request_context() else None
     buttons = [
         html.Button(
             words[f"act_{name}"],
@@ -213,7 +214,7 @@ def meta(app: App) -> dict[str, Any]:
         "streets": {s.code: name(s) for d in catalogue.districts.values() for s in d.streets},
         "codes": codes(app.settings.language),
         "labels": text(app.settings.language),
-        "username": session.get("username") if has_request_context() else None,
+        "username": auth.username(),
     }
 
 
@@ -264,7 +265,7 @@ def callbacks(app: App, desk: Dash) -> None:
         words = text(app.settings.language)
         if not selected:
             return words["detail_none"], note
-        user = {"role": session.get("role"), "username": session.get("username")}
+        user = auth.as_user()
         try:
             act(app, user, selected[0]["id"], ctx.triggered_id["action"], note or "")
         except ActionRefused as refused:

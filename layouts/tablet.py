@@ -14,12 +14,13 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from dash import Dash, Input, Output, State, dcc, html
-from flask import has_request_context, session
+from flask import has_request_context
 
 from dashboard.domain.access import Permission, allowed
 from dashboard.store import drill, kpis, rolling
 from dashboard.store.figures import kpi_strip
 from dashboard.store.kpis import GroupBy, Period
+from dashboard.web import auth
 from dashboard.web.actions import ActionRefused, act
 from dashboard.web.context import App
 from layouts import bulletin
@@ -49,7 +50,7 @@ def current_user() -> dict[str, Any]:
     """Who is signed in, as actions check it: the one place that reads the session."""
     if not has_request_context():
         return {"role": None, "username": None}
-    return {"role": session.get("role"), "username": session.get("username")}
+    return auth.as_user()
 
 
 def layout(app: App) -> html.Div:

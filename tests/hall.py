@@ -11,17 +11,21 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import redis
 from sqlalchemy.orm import sessionmaker
 
+from dashboard.domain.access import Role
 from dashboard.process import demo
 from dashboard.runtime import EmbeddedRedis, free_port
 from dashboard.settings import Settings
-from dashboard.store.accounts import Accounts
+from dashboard.store.accounts import Accounts, AuthError
 from dashboard.store.db import make_engine
 from streams.producer import Producer
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 
 class Hall:
@@ -53,6 +57,24 @@ class Hall:
         if not demo.wait_healthy(self.settings, self.children):
             self.stop()
             raise RuntimeError("the hall did not come up")
+
+    def add_user(self, username: str, role: Role) -> str:
+        """A user of this hall (made on the first call); their password."""
+        password = f"{username}-password"
+        try:
+            self.accounts.create_user(username, password, role)
+        except AuthError:
+            pass  # made by an earlier test of the same hall
+        return password
+
+    def sign_in(self, page: Page, username: str, path: str) -> Page:
+        """Sign a user (made with add_user) in through the form and open `path`."""
+        page.goto(f"{self.base_url}/login?next={path}")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", f"{username}-password")
+        page.click("button[type=submit]")
+        page.wait_for_url(f"**{path}", timeout=60_000)
+        return page
 
     @property
     def wall_url(self) -> str:

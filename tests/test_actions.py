@@ -14,8 +14,10 @@ from dashboard.app import App, create_app
 from dashboard.domain.access import Role
 from dashboard.settings import Settings
 from dashboard.store.models import AuditEntry
+from dashboard.web.actions import ActionRefused, act
 from streams.consumer import Item
 from streams.schema import validate
+from tests import webclients
 from tests.stories import story
 
 
@@ -29,12 +31,8 @@ def app(settings: Settings, engine) -> Iterator[App]:
 
 
 def signed_in(app: App, role: Role) -> FlaskClient:
-    """A client signed in with a new user of this role."""
-    client = app.server.test_client()
-    app.accounts.create_user(role.value, "long-enough-pass", role)
-    response = client.post("/login", data={"username": role.value, "password": "long-enough-pass"})
-    assert response.status_code == 302
-    return client
+    """A client signed in with a new user of this role (named after it)."""
+    return webclients.signed_in(app, role.value, role)
 
 
 def published(app: App) -> list[dict]:
@@ -75,9 +73,18 @@ def test_a_role_without_the_permission_is_refused_on_the_server(
     """Refused with 403, nothing published, and the attempt audited."""
     client = signed_in(app, role)
     response = client.post(f"/api/cases/A1/{action}", json={"note": "try it"})
-    assert response.status_code == 403 and response.get_json()["key"] == "err_role"
+    assert response.status_code == 403
     assert published(app) == []
-    assert audited(app)[-1][:2] == (role.value, "case.action_refused")
+    actor, _, detail = audited(app)[-1]
+    assert actor == role.value and detail["path"] == f"/api/cases/A1/{action}"
+
+
+def test_the_action_itself_checks_the_role_too(app: App) -> None:
+    """Behind the guard, act() refuses a role without the permission (and audits it)."""
+    with pytest.raises(ActionRefused) as refused:
+        act(app, {"role": "leader", "username": "mayor"}, "A1", "urge", "hurry up")
+    assert refused.value.status == 403 and published(app) == []
+    assert audited(app)[-1][:2] == ("mayor", "case.action_refused")
 
 
 def test_a_leader_supervises_and_a_commander_flags(app: App) -> None:
@@ -90,9 +97,7 @@ def test_a_leader_supervises_and_a_commander_flags(app: App) -> None:
 
 def test_a_display_token_can_only_watch(app: App) -> None:
     """A wall's session may not act, whatever it posts."""
-    client = app.server.test_client()
-    token = app.accounts.create_token("screen-1")
-    assert client.get(f"/wall/?token={token}").status_code == 200
+    client, _ = webclients.wall_client(app)
     for action in ("urge", "supervise", "flag"):
         response = client.post(f"/api/cases/A1/{action}", json={"note": "from a wall"})
         assert response.status_code in (401, 403)

@@ -87,3 +87,32 @@ def test_bad_office_hours_are_one_line(tmp_path: Path) -> None:
         text=True,
     )
     assert result.returncode == 2 and result.stderr.startswith("commandhall: --office-hours")
+
+
+def test_users_create_without_a_password_generates_one_to_change(tmp_path: Path) -> None:
+    """A generated password is printed once; the user must change it; all is audited."""
+    data = ["--data-dir", str(tmp_path)]
+    assert "password: " in invoke("users", "create", "ann", "--role", "commander", *data)
+    assert "must change password" in invoke("users", "list", *data)
+    invoke("users", "set-role", "ann", "leader", *data)
+    invoke("users", "disable", "ann", *data)
+    listed = invoke("users", "list", *data)
+    assert "ann\tleader\tdisabled" in listed
+    invoke("users", "enable", "ann", *data)
+    assert "ann\tleader\tenabled" in invoke("users", "list", *data)
+
+
+def test_users_create_refuses_a_short_password_in_one_line(tmp_path: Path) -> None:
+    """A password under the minimum length is an error message, not a traceback."""
+    result = CliRunner().invoke(
+        main, ["users", "create", "bob", "--password", "short", "--data-dir", str(tmp_path)]
+    )
+    assert result.exit_code == 1 and "at least 10 characters" in result.output
+
+
+def test_apikeys_create_list_revoke(tmp_path: Path) -> None:
+    """A key is printed once, listed by name, and revoked."""
+    data = ["--data-dir", str(tmp_path)]
+    assert invoke("apikeys", "create", "feed", *data).startswith("chk_")
+    assert "feed\tread" in invoke("apikeys", "list", *data)
+    assert "revoked 1 key(s)" in invoke("apikeys", "revoke", "feed", *data)

@@ -86,8 +86,11 @@ def open_screen(port: int, token: str) -> simple_websocket.Client:
     assert str(screen.receive(timeout=30)).startswith("0")  # engine.io "open"
     screen.send("40")  # Socket.IO connect to the default namespace
     accepted = str(screen.receive(timeout=30))
-    while accepted == "2":  # engine.io pings may come first on a loaded machine: answer
-        screen.send("3")
+    # Pings (answered) and pushes broadcast while the connection was being accepted may
+    # come before the acknowledgement.
+    while not accepted.startswith(("40", "44", "None")):
+        if accepted == "2":
+            screen.send("3")
         accepted = str(screen.receive(timeout=30))
     assert accepted.startswith("40"), accepted  # accepted
     return screen

@@ -16,6 +16,7 @@ from dashboard.settings import Settings
 from dashboard.store import desk
 from streams.consumer import Item
 from streams.schema import validate
+from tests import webclients
 from tests.stories import story
 
 NOW = datetime.now(UTC)
@@ -36,10 +37,7 @@ def app(settings: Settings, engine) -> Iterator[App]:
 
 def client_as(app: App, role: Role) -> FlaskClient:
     """A client signed in with a new user of this role."""
-    client = app.server.test_client()
-    app.accounts.create_user(f"u-{role.value}", "long-enough-pass", role)
-    client.post("/login", data={"username": f"u-{role.value}", "password": "long-enough-pass"})
-    return client
+    return webclients.signed_in(app, f"u-{role.value}", role)
 
 
 def kept(app: App, query: dict[str, str]) -> list[str]:
@@ -77,16 +75,13 @@ def test_alerts_seen_are_kept_per_user(app: App) -> None:
     first = client_as(app, Role.COMMANDER)
     assert first.post("/api/desk/acks", json={"keys": ["overdue:S1:1"]}).status_code == 200
     assert first.get("/api/desk/acks").get_json()["keys"] == ["overdue:S1:1"]
-    other = app.server.test_client()
-    app.accounts.create_user("second", "long-enough-pass", Role.COMMANDER)
-    other.post("/login", data={"username": "second", "password": "long-enough-pass"})
+    other = webclients.signed_in(app, "second", Role.COMMANDER)
     assert other.get("/api/desk/acks").get_json()["keys"] == []
 
 
 def test_the_desk_data_needs_a_desk_role(app: App) -> None:
     """A wall's token reads none of it; a viewer reads but may not acknowledge."""
-    wall = app.server.test_client()
-    wall.get(f"/wall/?token={app.accounts.create_token('screen-9')}")
+    wall, _ = webclients.wall_client(app, "screen-9")
     assert wall.get("/api/desk/cases").status_code == 403
     assert wall.get("/api/desk/export.csv").status_code == 403
     viewer = client_as(app, Role.VIEWER)

@@ -41,6 +41,7 @@ def signed_in(request, settings: Settings, engine) -> Iterator[tuple[FlaskClient
     app = create_app(settings.with_(language=request.param), engine=engine)
     app.accounts.create_user("duty", "s3cret-pass", Role.COMMANDER)
     client = app.server.test_client()
+    client.environ_base["HTTP_ORIGIN"] = "http://localhost"
     client.post("/login", data={"username": "duty", "password": "s3cret-pass"})
     yield client, app
 

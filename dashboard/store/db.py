@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 
 from dashboard.store.models import Base
@@ -34,5 +34,21 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
 
 
 def init_db(engine: Engine) -> None:
-    """Create every table that does not exist yet."""
+    """Create every table that does not exist yet, and columns added since."""
     Base.metadata.create_all(engine)
+    _add_missing_columns(engine)
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    # A kept data folder (the demo keeps its city) predates columns added later; new
+    # columns are nullable, so ADD COLUMN is all a migration needs here.
+    inspector = inspect(engine)
+    with engine.begin() as connection:
+        for table in Base.metadata.sorted_tables:
+            present = {column["name"] for column in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name not in present:
+                    kind = column.type.compile(dialect=engine.dialect)
+                    connection.exec_driver_sql(
+                        f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'
+                    )

@@ -108,8 +108,15 @@ def _cleared(session: Session, event: Event, timeline: Timeline) -> bool:
 def audit(session: Session, at: datetime, actor: str | None, action: str, **detail: Any) -> None:
     """Add an entry to the audit log (in the caller's transaction)."""
     clean = {k: v for k, v in detail.items() if v is not None}
+    result = "refused" if action.endswith(".refused") else "ok"
     session.add(
-        AuditEntry(at=at, actor=actor, action=action, detail=json.dumps(clean, ensure_ascii=False))
+        AuditEntry(
+            at=at,
+            actor=actor,
+            action=action,
+            result=result,
+            detail=json.dumps(clean, ensure_ascii=False),
+        )
     )
 
 

@@ -123,7 +123,7 @@ class EventRow(Base):
 
 
 class User(Base):
-    """A person who signs in: commanders, leaders, administrators."""
+    """A person who signs in: commanders, leaders, viewers, administrators."""
 
     __tablename__ = "users"
 
@@ -132,6 +132,43 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(256))
     role: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # A disabled user cannot sign in and their sessions are gone; the row stays for
+    # the audit trail (a user is never deleted).
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set for generated passwords: the first sign-in must choose a new one.
+    must_change_password: Mapped[bool | None] = mapped_column(Boolean, default=False)
+
+
+class LoginSession(Base):
+    """A server-side session: the cookie holds only its random key (stored hashed).
+
+    Deleting the row signs the browser out at once; the user's role is read from
+    `users` on every request, never from the cookie (issue 12).
+    """
+
+    __tablename__ = "login_sessions"
+
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    token_id: Mapped[int | None] = mapped_column(ForeignKey("display_tokens.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    address: Mapped[str | None] = mapped_column(String(64))
+
+
+class ApiKey(Base):
+    """An integration's key for the read-only JSON API, stored only as SHA-256."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scope: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Use is audited once a day, not per request (a poller would flood the audit).
+    last_used_on: Mapped[str | None] = mapped_column(String(10))
 
 
 class DisplayToken(Base):
@@ -176,15 +213,21 @@ class EmergencyLevel(Base):
 
 
 class AuditEntry(Base):
-    """Who changed what, when: emergency switches, sign-ins, tokens."""
+    """Who did what, when, from where, with what result: append-only.
+
+    Sign-ins and their failures, refusals, actions and administration. Rows older
+    than the retention are archived to a file before they leave the table.
+    """
 
     __tablename__ = "audit"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    actor: Mapped[str | None] = mapped_column(String(128))
-    action: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[str | None] = mapped_column(String(128), index=True)
+    action: Mapped[str] = mapped_column(String(64), index=True)
     detail: Mapped[str | None] = mapped_column(Text)
+    address: Mapped[str | None] = mapped_column(String(64))
+    result: Mapped[str | None] = mapped_column(String(16))
 
 
 class AlertAck(Base):

@@ -10,13 +10,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from flask import Response, abort, jsonify, request, session
+from flask import Response, abort, jsonify, request
 
 from dashboard.domain.lifecycle import light_of
 from dashboard.store import afteraction, emergency, kpis
 from dashboard.store.batch import payload_of
 from dashboard.store.kpis import GroupBy, Period
 from dashboard.store.snapshot import case_summary
+from dashboard.web import auth
 from dashboard.web.actions import ActionRefused, act
 from dashboard.web.context import App, Routes, add_routes
 from dashboard.web.snapshot import snapshot as screen_snapshot
@@ -91,16 +92,11 @@ def current_emergency(app: App) -> Any:
     return jsonify({"emergency": current, "build": app.build})
 
 
-def signed_in(app: App) -> dict[str, Any]:
-    """The signed-in user as actions check it (empty for a wall's display token)."""
-    return {"role": session.get("role"), "username": session.get("username")}
-
-
 def case_action(app: App, case_id: str, action: str) -> Any:
     """Urge, supervise or flag a case: checked, audited, published on the stream."""
     body = request.get_json(silent=True) or {}
     try:
-        event = act(app, signed_in(app), case_id, action, str(body.get("note", "")))
+        event = act(app, auth.as_user(), case_id, action, str(body.get("note", "")))
     except ActionRefused as refused:
         return jsonify({"error": str(refused), "key": refused.key}), refused.status
     return jsonify({"published": event}), 202
@@ -109,7 +105,7 @@ def case_action(app: App, case_id: str, action: str) -> Any:
 def switch_emergency(app: App) -> Any:
     """Raise or clear emergency mode (commanders only), published on the stream."""
     body = request.get_json(silent=True) or {}
-    user = signed_in(app)
+    user = auth.as_user()  # the role as the database says now, not the cookie
     try:
         event = switch(
             app,

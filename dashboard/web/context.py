@@ -20,7 +20,9 @@ from dashboard.domain.catalogue import Catalogue
 from dashboard.domain.walls import Walls
 from dashboard.settings import Settings
 from dashboard.store.accounts import Accounts
+from dashboard.store.apikeys import ApiKeys
 from dashboard.store.batch import Store
+from dashboard.store.logins import Logins
 
 
 @dataclass
@@ -36,6 +38,8 @@ class App:
     catalogue: Catalogue
     store: Store
     accounts: Accounts
+    logins: Logins
+    apikeys: ApiKeys
     walls: Walls
     # Screens reload when the pages' build changes (an upgrade reaches every screen).
     build: str
@@ -54,5 +58,6 @@ def add_routes(app: App, routes: Routes) -> None:
     """Register a route table on the app's Flask server."""
     for methods, rule, view in routes:
         endpoint = f"{view.__module__}.{view.__name__}"
-        view_func = functools.partial(view, app)
+        # Named like the view: Flask-Limiter (and logs) look views up by their name.
+        view_func = functools.update_wrapper(functools.partial(view, app), view)
         app.server.add_url_rule(rule, endpoint=endpoint, view_func=view_func, methods=methods)

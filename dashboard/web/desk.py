@@ -11,13 +11,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flask import Response, jsonify, request, session, stream_with_context
+from flask import Response, jsonify, request
 
 from dashboard.domain.access import Permission, allowed
 from dashboard.domain.lifecycle import light_of
 from dashboard.store import desk
 from dashboard.store.emergency import audit
 from dashboard.store.snapshot import epoch_ms
+from dashboard.web import auth
 from dashboard.web.context import App, Routes, add_routes
 
 # An alert seen is remembered this long (an overdue case's alert names its deadline).
@@ -30,7 +31,8 @@ def needs(permission: Permission) -> Callable[[Callable[..., Any]], Callable[...
     def wrap(view: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(view)
         def checked(app: App, *args: Any, **kwargs: Any) -> Any:
-            if not session.get("username") or not allowed(session.get("role"), permission):
+            who = auth.principal()
+            if who is None or who.kind != "user" or not allowed(who.role, permission):
                 return jsonify({"error": f"your role may not {permission.value}"}), 403
             return view(app, *args, **kwargs)
 
@@ -54,7 +56,7 @@ def export_csv(app: App) -> Any:
     desk_filter = desk.DeskFilter.from_query(request.args)
     now = datetime.now(UTC)
     with app.store.sessions.begin() as db:
-        audit(db, now, session.get("username"), "desk.export", query=request.query_string.decode())
+        audit(db, now, auth.username(), "desk.export", query=request.query_string.decode())
 
     def lines() -> Any:
         with app.store.sessions() as db:
@@ -63,7 +65,7 @@ def export_csv(app: App) -> Any:
 
     stamp = now.strftime("%Y%m%d-%H%M")
     return Response(
-        stream_with_context(lines()),
+        lines(),  # needs no request context: a stream must not hold one open
         mimetype="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="cases-{stamp}.csv"'},
     )
@@ -74,7 +76,7 @@ def acks(app: App) -> Any:
     """The alert keys the signed-in user has seen."""
     since = datetime.now(UTC) - ACKS_KEPT
     with app.store.sessions() as db:
-        return jsonify({"keys": desk.acknowledged(db, session["username"], since)})
+        return jsonify({"keys": desk.acknowledged(db, str(auth.username()), since)})
 
 
 @needs(Permission.ACKNOWLEDGE)
@@ -86,8 +88,8 @@ def acknowledge(app: App) -> Any:
         return jsonify({"error": f"keys: a list of 1–{desk.ACK_KEYS_MAX} alert keys"}), 400
     now = datetime.now(UTC)
     with app.store.sessions.begin() as db:
-        new = desk.acknowledge(db, session["username"], keys, now)
-        audit(db, now, session["username"], "desk.acknowledge", alerts=len(keys), new=new)
+        new = desk.acknowledge(db, str(auth.username()), keys, now)
+        audit(db, now, str(auth.username()), "desk.acknowledge", alerts=len(keys), new=new)
     return jsonify({"acknowledged": new})
 
 

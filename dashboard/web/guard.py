@@ -1,36 +1,83 @@
-"""Who may open what: walls with a display token, other views with a signed-in user.
+"""Who may open what: every request is checked against the permission table.
 
-Static files (Dash's bundles, our assets) are public: they hold no data.
+Public paths are exact prefixes of our own static routes (Dash's bundles and our
+assets hold no data), never substrings: `/desk/x/assets/y` is the desk's catch-all
+page, not an asset (issue 12). Everything else needs a principal whose role holds
+the permission the path needs (`needed`); a wall's display token holds only
+`view_wall`, so it opens the wall and the two endpoints the wall reads.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 from html import escape
 from typing import Any
 from urllib.parse import quote
 
 from flask import Response, jsonify, redirect, request, session
 
-from dashboard.web.context import App, Routes, add_routes
+from dashboard.domain.access import Permission, Role, allowed
+from dashboard.store import audit
+from dashboard.web import auth
+from dashboard.web.actions import ACTIONS
+from dashboard.web.context import App
 
-PUBLIC_PREFIXES = ("/healthz", "/login", "/logout", "/favicon.ico")
-PUBLIC_PARTS = ("/_dash-component-suites/", "/assets/", "/_favicon.ico")
+log = logging.getLogger(__name__)
+
+VIEWS = {"wall": Permission.VIEW_WALL, "desk": Permission.VIEW_DESK}
+VIEWS["tablet"] = Permission.VIEW_TABLET
+STATIC = ("_dash-component-suites/", "assets/", "_favicon.ico")
+PUBLIC_EXACT = frozenset({"/healthz", "/login", "/logout", "/favicon.ico"})
+PUBLIC_PREFIXES = tuple(f"/{view}/{part}" for view in VIEWS for part in STATIC)
+# Paths a signed-in person may open whatever their role (home, own password).
+ANY_PERSON = "any_person"
+UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def is_public(path: str) -> bool:
-    """Whether a path is served to anyone."""
-    return path.startswith(PUBLIC_PREFIXES) or any(part in path for part in PUBLIC_PARTS)
+    """Whether a path is served to anyone: exact names and our static prefixes."""
+    if ".." in path.split("/") or "//" in path:
+        return False  # no way round the prefixes by traversal or empty segments
+    return path in PUBLIC_EXACT or path.startswith(PUBLIC_PREFIXES)
 
 
-def viewer(app: App) -> dict[str, Any] | None:
-    """Who is looking: a signed-in user or an active display token, else None."""
-    if session.get("user_id"):
-        return {"user": session["user_id"], "role": session.get("role")}
-    token_id = session.get("display_token")
-    if token_id and app.accounts.token_active(token_id):
-        return {"display": token_id}
+def _case_action(path: str) -> str | None:
+    """The action of POST /api/cases/<id>/<action>, or None."""
+    parts = path.split("/")
+    if len(parts) == 5 and parts[1:3] == ["api", "cases"] and parts[4] in ACTIONS:
+        return parts[4]
     return None
+
+
+def needed(path: str, method: str) -> frozenset[str]:
+    """The permissions of which a principal needs one for this path (any of them)."""
+    if path in ("/api/snapshot", "/api/emergency") and method not in UNSAFE:
+        return frozenset({Permission.VIEW_WALL, Permission.READ_API})  # what a wall reads
+    if path == "/api/emergency":
+        return frozenset({Permission.SWITCH_EMERGENCY})
+    action = _case_action(path) if method in UNSAFE else None
+    if action is not None:
+        return frozenset({ACTIONS[action][1]})  # urge, supervise, flag: each its own
+    if path.startswith("/api/desk/"):
+        ack = path == "/api/desk/acks" and method in UNSAFE
+        return frozenset({Permission.ACKNOWLEDGE if ack else Permission.VIEW_DESK})
+    if path.startswith(("/api/", "/open311/")):
+        return frozenset({Permission.READ_API})
+    if path.startswith("/admin/"):
+        return frozenset({Permission.READ_AUDIT})
+    for view, permission in VIEWS.items():
+        if path == f"/{view}" or path.startswith(f"/{view}/"):
+            return frozenset({permission})
+    return frozenset({ANY_PERSON})
+
+
+def permits(who: auth.Principal, path: str, method: str) -> bool:
+    """Whether this principal may make this request."""
+    wanted = needed(path, method)
+    if ANY_PERSON in wanted:
+        return who.kind == "user"
+    return any(allowed(who.role, Permission(p)) for p in wanted)
 
 
 def check(app: App) -> Any:
@@ -39,64 +86,66 @@ def check(app: App) -> Any:
     if is_public(path):
         return None
     if path.startswith("/wall") and request.args.get("token"):
-        token = app.accounts.check_token(request.args["token"])
-        if token is None:
-            return page("Display token not valid", "该显示令牌无效或已被吊销。", 403)
-        session["display_token"] = token.id
-        session["screen"] = token.name  # a token is named after its screen
-    if viewer(app) is not None:
-        if path.startswith("/wall") and request.args.get("screen") and session.get("user_id"):
-            session["screen"] = request.args["screen"]  # a signed-in user picks one
-        return None
-    if path.startswith("/api/"):
+        refused = _open_with_token(app, request.args["token"])
+        if refused is not None:
+            return refused
+    who = auth.principal()
+    if who is None:
+        return _anonymous(path)
+    if who.must_change_password and path != "/password":
+        return _refuse(app, who, "password change first", redirect_to="/password")
+    if not permits(who, path, request.method):
+        return _refuse(app, who, "not permitted")
+    if path.startswith("/wall") and request.args.get("screen") and who.kind == "user":
+        session["screen"] = request.args["screen"]  # a signed-in user picks one
+    return None
+
+
+def _open_with_token(app: App, raw: str) -> Any:
+    token = app.accounts.check_token(raw)
+    if token is None:
+        return page("Display token not valid", "该显示令牌无效或已被吊销。", 403)
+    current = auth.principal()
+    if current is not None and current.token_id == token.id:
+        return None  # a reload of the same screen keeps its session (no new row)
+    session.clear()
+    auth.sign_in(app, app.logins.open(auth.address(), token_id=token.id))
+    session["screen"] = token.name  # a token is named after its screen
+    return None
+
+
+def _anonymous(path: str) -> Any:
+    if path.startswith(("/api/", "/open311/")):
         # Integrations read JSON: the refusal is JSON too, not a page.
-        return jsonify({"error": "sign in (POST /login) or open a wall with its token"}), 401
-    if path.startswith(("/wall", "/socket.io")):
+        return jsonify({"error": "sign in, open a wall with its token, or send an API key"}), 401
+    if path.startswith(("/wall", "/socket.io")) or request.method in UNSAFE:
         return page("Not allowed", "需要有效的显示令牌或登录。", 401)
-    return redirect("/login?next=" + quote(request.full_path))
+    return redirect("/login?next=" + quote(request.full_path.rstrip("?")))
 
 
-def login(app: App) -> Any:
-    """The sign-in form, and signing in."""
-    if request.method != "POST":
-        return login_page("", 200)
-    user = app.accounts.sign_in(request.form.get("username", ""), request.form.get("password", ""))
-    if user is None:
-        return login_page("用户名或密码错误 / Wrong username or password", 401)
-    session.clear()
-    session.update(user_id=user.id, role=user.role, username=user.username)
-    target = request.args.get("next", "/")
-    # Only back into this server: "//host/…" would leave it.
-    local = target.startswith("/") and not target.startswith("//")
-    return redirect(target if local else "/")
+def _refuse(app: App, who: auth.Principal, why: str, redirect_to: str = "") -> Any:
+    with app.store.sessions.begin() as db:
+        audit.record(
+            db, who.name, "request", "refused", auth.address(),
+            method=request.method, path=request.path, why=why,
+        )  # fmt: skip
+    if redirect_to and request.method == "GET" and not request.path.startswith("/api/"):
+        return redirect(redirect_to)
+    if request.path.startswith(("/api/", "/open311/")) or request.method in UNSAFE:
+        return jsonify({"error": _why_not(who, why)}), 403
+    return page("Not allowed", "您的角色无权访问此页面。/ Your role may not open this page.", 403)
 
 
-def logout(app: App) -> Any:
-    """Sign out."""
-    session.clear()
-    return redirect("/login")
-
-
-def home(app: App) -> Any:
-    """Links to the views."""
-    links = (
-        '<p><a href="/wall/">大屏 / Wall</a></p><p><a href="/desk/">值班指挥台 / Desk</a></p>'
-        '<p><a href="/tablet/">城市运行概况 / Tablet</a></p><p><a href="/logout">退出</a></p>'
-    )
-    return page("command hall", links, 200, raw=True)
-
-
-ROUTES: Routes = (
-    (("GET", "POST"), "/login", login),
-    (("GET",), "/logout", logout),
-    (("GET",), "/", home),
-)
+def _why_not(who: auth.Principal, why: str) -> str:
+    wanted = needed(request.path, request.method) - {ANY_PERSON}
+    holders = sorted({r.value for p in wanted for r in Role if allowed(r, Permission(p))})
+    who_may = f"; only {', '.join(holders)} may" if holders else ""
+    return f"{why}: {who.role} may not {request.method} {request.path}{who_may}"
 
 
 def register(app: App) -> None:
-    """Install the guard and the sign-in pages."""
+    """Install the guard (after Flask-Login, so the principal can be loaded)."""
     app.server.before_request(functools.partial(check, app))
-    add_routes(app, ROUTES)
 
 
 def page(title: str, body: str, status: int, raw: bool = False) -> Response:
@@ -105,18 +154,8 @@ def page(title: str, body: str, status: int, raw: bool = False) -> Response:
     html = (
         f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(title)}</title>"
         "<style>body{background:#070d17;color:#e6edf5;font-family:sans-serif;padding:4em}"
-        "a{color:#9fd3ff}input{font-size:1.2em;margin:.3em}</style></head>"
+        "a{color:#9fd3ff}input{font-size:1.2em;margin:.3em}table{border-collapse:collapse}"
+        "td,th{border:1px solid #334;padding:.2em .5em;text-align:left}</style></head>"
         f"<body data-status='{status}'><h1>{escape(title)}</h1>{content}</body></html>"
     )
     return Response(html, status=status, mimetype="text/html")
-
-
-def login_page(message: str, status: int) -> Response:
-    """The sign-in form."""
-    form = (
-        f"<p class='error'>{escape(message)}</p><form method='post'>"
-        "<input name='username' placeholder='用户名 / username' autofocus><br>"
-        "<input name='password' type='password' placeholder='密码 / password'><br>"
-        "<button type='submit'>登录 / Sign in</button></form>"
-    )
-    return page("登录 / Sign in", form, status, raw=True)

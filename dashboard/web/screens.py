@@ -1,8 +1,9 @@
-"""The web side of live push: who may connect, and screens whose token is revoked.
+"""The web side of live push: who may connect, and connections whose session ended.
 
-A wall screen's token can be revoked from anywhere (CLI, another web process, the
-database itself), so each web process re-checks the tokens of its connected screens
-every few seconds and tells a revoked one so, instead of waiting for a reload.
+A wall's token can be revoked, a user disabled or signed out, from anywhere (CLI,
+another web process, the database itself), so each web process re-checks the
+sessions of its open connections every few seconds and cuts the ended ones, after
+telling them so, instead of waiting for a reload.
 
 Pushes published while this process's message-queue listener was cut off from Redis
 are lost to its screens; so when the listener subscribes again it tells every screen
@@ -20,11 +21,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import socketio
-from flask import request, session
+from flask import request
 
+from dashboard.domain.access import Permission, allowed
 from dashboard.store.emergency import audit
+from dashboard.web import auth
 from dashboard.web.context import App
-from dashboard.web.guard import viewer
 from streams.names import Push
 
 log = logging.getLogger(__name__)
@@ -62,18 +64,18 @@ class ResyncingRedisManager(socketio.RedisManager):  # type: ignore[misc]
 
 
 class Screens:
-    """The display screens connected to this process, by Socket.IO session id."""
+    """The connections to this process (walls and people), by Socket.IO session id."""
 
     def __init__(self, app: App, interval: float = 3.0) -> None:
         self.app, self.interval = app, interval
-        self.tokens: dict[str, int] = {}
+        self.tokens: dict[str, str] = {}  # sid -> the server-side session's key hash
         self._lock = threading.Lock()
         self._watching = False
 
-    def add(self, sid: str, token_id: int) -> None:
-        """Remember a screen; start watching tokens on the first one."""
+    def add(self, sid: str, key_hash: str) -> None:
+        """Remember a connection; start watching sessions on the first one."""
         with self._lock:
-            self.tokens[sid] = token_id
+            self.tokens[sid] = key_hash
             start, self._watching = not self._watching, True
         if start:
             self.app.socketio.start_background_task(self._watch)
@@ -89,16 +91,16 @@ class Screens:
             try:
                 self.check()
             except Exception:  # the watcher must outlive a database hiccup
-                log.exception("Screens: token check failed")
+                log.exception("Screens: session check failed")
 
     def check(self) -> int:
-        """Tell screens with revoked tokens and drop them; how many were dropped."""
+        """Tell connections whose session ended and drop them; how many were dropped."""
         with self._lock:
             current = dict(self.tokens)
-        active = self.app.accounts.active_tokens(set(current.values()))
-        dropped = [sid for sid, token in current.items() if token not in active]
+        alive = self.app.logins.alive(set(current.values()))
+        dropped = [sid for sid, key in current.items() if key not in alive]
         for sid in dropped:
-            log.info("Screens: token of %s revoked; disconnecting", sid)
+            log.info("Screens: session of %s ended; disconnecting", sid)
             self.app.socketio.emit(Push.REVOKED.value, {}, to=sid)
             self.app.socketio.server.disconnect(sid)
             self.remove(sid)
@@ -106,17 +108,17 @@ class Screens:
 
 
 def register(app: App) -> Screens:
-    """Accept a Socket.IO connection only from a signed-in user or an active display."""
+    """Accept a Socket.IO connection only from a session that may view the wall."""
     screens = Screens(app)
 
     @app.socketio.on("connect")
-    def connect(auth: Any = None) -> bool:
-        who = viewer(app)
-        if who is None:
-            log.info("Push: refused a connection without a valid session")
+    def connect(_: Any = None) -> bool:
+        who = auth.principal()
+        ok = who is not None and not who.must_change_password
+        if who is None or not ok or not allowed(who.role, Permission.VIEW_WALL):
+            log.info("Push: refused a connection from %s", who.name if who else "nobody")
             return False
-        if "display" in who:
-            screens.add(request.sid, session["display_token"])  # type: ignore[attr-defined]
+        screens.add(request.sid, who.key_hash)  # type: ignore[attr-defined]
         return True
 
     @app.socketio.on("disconnect")
@@ -134,7 +136,8 @@ def register(app: App) -> Screens:
         sid = request.sid  # type: ignore[attr-defined]
         if sid not in refused:
             refused.add(sid)
-            who = session.get("username") or f"display-token:{session.get('display_token')}"
+            found = auth.principal()
+            who = f"{found.kind}:{found.name}" if found else None
             with app.store.sessions.begin() as db:
                 audit(db, datetime.now(UTC), who, "socket.refused", event=str(event)[:64])
         return {"error": "screens only listen; act through POST /api/cases/<id>/<action>"}

@@ -52,6 +52,11 @@ def switch(
     is returned.
     """
     if not allowed(user.get("role"), Permission.SWITCH_EMERGENCY):
+        with app.store.sessions.begin() as session:
+            audit(
+                session, datetime.now(UTC), user.get("username"), "emergency.refused",
+                switch=action, role=user.get("role"),
+            )  # fmt: skip
         raise NotAllowed("err_commander", "only a duty commander may switch emergency mode")
     if len((reason or "").strip()) < 2:
         raise SwitchRefused("err_reason", "a reason is required")

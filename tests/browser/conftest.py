@@ -66,8 +66,13 @@ def hall(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[H
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    """A fresh page at 1920x1080."""
-    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    """A fresh page at 1920x1080.
+
+    bypass_csp: Playwright's string predicates (wait_for_function) are evaluated in
+    the page and would be refused by our CSP; test_csp.py checks the real policy.
+    Every context of these tests is made with it.
+    """
+    context = browser.new_context(bypass_csp=True, viewport={"width": 1920, "height": 1080})
     page = context.new_page()
     yield page
     context.close()
