@@ -80,9 +80,7 @@ def test_four_working_hours_from_1130_on_a_swapped_saturday_end_that_evening() -
 
 def test_four_working_hours_from_1130_on_the_test_swapped_saturday(tmp_path: Path) -> None:
     """Sat 13 Feb 2027 of the test schedule counts the same way: 18:00 that day."""
-    assert from_file(tmp_path, TEST_2027).add(at(2027, 2, 13, 11, 30), 4, WH) == at(
-        2027, 2, 13, 18
-    )
+    assert from_file(tmp_path, TEST_2027).add(at(2027, 2, 13, 11, 30), 4, WH) == at(2027, 2, 13, 18)
 
 
 def test_city_file_day_off_wins_over_the_published_schedule(tmp_path: Path) -> None:

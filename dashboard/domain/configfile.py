@@ -54,8 +54,9 @@ class Loader(yaml.SafeLoader):
     """
 
 
+_AS_TEXT = (":int", ":float", ":timestamp")
 Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if not tag.endswith((":int", ":float", ":timestamp"))]
+    first: [(tag, rx) for tag, rx in resolvers if not tag.endswith(_AS_TEXT)]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 

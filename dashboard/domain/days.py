@@ -153,7 +153,7 @@ class Days:
     def fingerprint(self) -> str:
         """A digest of the file's content and source: equal when nothing changed."""
         parts = [self.source.value, self.country, self.subdiv or ""]
-        parts += [sorted(self.ignored), sorted(self.added)]
+        parts += [",".join(sorted(self.ignored)), ",".join(sorted(self.added))]
         for year in sorted(self.years):
             entry = self.years[year]
             parts.append(f"{year}:{entry.complete}:{sorted(entry.days_off)}")
