@@ -18,6 +18,7 @@ from flask import has_request_context, session
 from dashboard.store import afteraction, emergency
 from dashboard.web.context import App
 from dashboard.web.switch import HAZARDS, SwitchRefused, switch
+from layouts.calendar_warning import coverage_warning
 from layouts.components.views import data, view_app, view_header
 from layouts.i18n import labels
 from streams.names import SignalLevel
@@ -46,6 +47,7 @@ def layout(app: App) -> html.Div:
     return html.Div(
         [
             view_header(app, "desk_title", username),
+            coverage_warning(app, session.get("role") if has_request_context() else None),
             switch_panel(text, current),
             periods_panel(app, text),
         ],

@@ -184,3 +184,15 @@ class AuditEntry(Base):
     actor: Mapped[str | None] = mapped_column(String(128))
     action: Mapped[str] = mapped_column(String(64))
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class CalendarVersion(Base):
+    """A working calendar the store was judged by, to tell what changed on reload."""
+
+    __tablename__ = "calendar_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    loaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    # JSON {"2027-01-01": false, …}: the days unlike Monday-Friday around the load.
+    exceptions: Mapped[str] = mapped_column(Text)
