@@ -24,9 +24,9 @@ from sqlalchemy.orm import Session
 from dashboard.domain import lifecycle
 from dashboard.domain.lifecycle import Rules
 from dashboard.domain.limits import LimitUnit
-from dashboard.store.batch import payload_of
+from dashboard.store.batch import payload_of, version_row
 from dashboard.store.emergency import audit, load_timeline
-from dashboard.store.models import CalendarVersion, Case, EventRow
+from dashboard.store.models import CalendarVersion, Case, CaseVersion, EventRow
 from streams.names import OPEN_STATES
 from streams.schema import Window, validate
 
@@ -143,6 +143,7 @@ def _recompute(
     audit(session, now, actor, "calendar.recomputed", case=case.case_id,
           old_deadline=_iso(case.deadline), new_deadline=_iso(rebuilt.deadline))  # fmt: skip
     case.deadline, case.warn_at = rebuilt.deadline, rebuilt.warn_at
+    session.add(CaseVersion(**version_row(case, now)))
     return True
 
 
