@@ -381,13 +381,15 @@ def calendar() -> None:
 @settings_options
 def calendar_check(today: str | None, **values: Any) -> None:
     """Say what the calendar lacks for the next 60 days; exit 1 if anything."""
-    from datetime import date
+    from datetime import date, datetime
 
     from dashboard.domain.calendarview import check
     from dashboard.domain.city import city_rules
 
     rules = city_rules(to_settings(values))
-    ok, lines = check(rules.calendar.days, date.fromisoformat(today) if today else date.today())
+    # The city's own date: on 31 December in Zhuhai it is still 30th in New York.
+    local = datetime.now(rules.calendar.tz).date()
+    ok, lines = check(rules.calendar.days, date.fromisoformat(today) if today else local)
     for line in lines:
         click.echo(line, err=not ok and line.startswith("missing"))
     sys.exit(0 if ok else 1)

@@ -21,13 +21,16 @@ from layouts.components.views import data
 WARNED = (Permission.MANAGE_ACCOUNTS, Permission.SWITCH_EMERGENCY)
 WORDS = {
     "zh": (
-        "工作日历只覆盖到 {until}。{missing}请按国务院办公厅的放假通知补充城市目录中的 "
-        "calendar.yaml（放假日与调休上班日），再执行 commandhall calendar reload。"
+        "工作日历只覆盖到 {until}：缺少 {years} 年的放假安排，期间的时限只计周末与法定节假日，"
+        "调休上班日未知。请按国务院办公厅的放假通知补充城市目录中的 calendar.yaml"
+        "（放假日与调休上班日，并标记 complete: true），再执行 commandhall calendar reload。"
     ),
     "en": (
-        "The working calendar covers only until {until}. {missing}Copy the official "
-        "holiday notice (days off and swapped working days) into the city's calendar.yaml, "
-        "then run commandhall calendar reload."
+        "The working calendar covers only until {until}: the holiday schedule of {years} "
+        "is missing, so deadlines there count weekends and statutory holidays only and no "
+        "swapped working days. Copy the official notice (days off and swapped working days, "
+        "then complete: true) into the city's calendar.yaml and run commandhall calendar "
+        "reload."
     ),
 }
 
@@ -39,11 +42,15 @@ def coverage_warning(app: App, role: str | None, today: date | None = None) -> A
     status = coverage(app, today)
     if not status["warning"]:
         return None
-    missing = "".join(f"{line} " for line in status["missing"])
+    years = "、".join(map(str, status["missing_years"])) or "?"
+    if app.settings.language == "en":
+        years = ", ".join(map(str, status["missing_years"])) or "?"
     text = WORDS.get(app.settings.language, WORDS["zh"])
     return html.Div(
-        text.format(until=status["covered_until"], missing=missing),
+        text.format(until=status["covered_until"], years=years),
         className="panel calendar-warning",
         role="alert",
+        # Amber as the wall's yellow light: the calendar is about to be wrong.
+        style={"borderColor": "#d4a017", "borderWidth": "2px"},
         **data(covered_until=status["covered_until"]),
     )

@@ -109,10 +109,14 @@ class Days:
             year += 1
         return date(year - 1, 12, 31)
 
+    def years_missing(self, today: date, warn_days: int = WARN_DAYS) -> list[int]:
+        """The uncovered years among those from `today` to `warn_days` ahead."""
+        years = range(today.year, (today + timedelta(days=warn_days)).year + 1)
+        return [year for year in years if not self.covered(year)]
+
     def problems(self, today: date, warn_days: int = WARN_DAYS) -> list[str]:
         """What is missing for the days from `today` to `warn_days` ahead, in words."""
-        years = range(today.year, (today + timedelta(days=warn_days)).year + 1)
-        return [self.missing(year) for year in years if not self.covered(year)]
+        return [self.missing(year) for year in self.years_missing(today, warn_days)]
 
     def missing(self, year: int) -> str:
         """The one-line report of an uncovered year."""

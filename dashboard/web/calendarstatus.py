@@ -59,4 +59,5 @@ def coverage(app: App, today: date | None = None) -> dict[str, Any]:
         "covered_until": until.isoformat() if until else None,
         "warning": warn,
         "missing": days.problems(today),
+        "missing_years": days.years_missing(today),
     }
