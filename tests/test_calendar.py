@@ -269,3 +269,23 @@ def test_subtracting_the_time_back_returns_to_the_start(
     end = calendar.add(start, x, unit)
     assert calendar.elapsed(start, end, unit) == pytest.approx(x, abs=1e-6)
     assert calendar.elapsed(start, end, NH) >= 0
+
+
+def test_new_york_rules_take_office_hours_and_holidays_from_the_city_file() -> None:
+    """Through city_rules: New York counts 09:00-17:00 and skips Thanksgiving."""
+    from dashboard.domain.city import city_rules
+    from dashboard.settings import Settings
+
+    rules = city_rules(Settings(city_dir=str(DATA / "new-york")))
+    assert rules.calendar.office_hours == (("09:00", "17:00"),)
+    start = datetime(2026, 11, 25, 16, tzinfo=NEW_YORK)
+    assert rules.calendar.add(start, 1, WD) == datetime(2026, 11, 27, 16, tzinfo=NEW_YORK)
+
+
+def test_the_office_hours_setting_wins_over_the_city_file() -> None:
+    """--office-hours given: the file's hours are not used."""
+    from dashboard.domain.city import city_rules
+    from dashboard.settings import Settings
+
+    settings = Settings(city_dir=str(DATA / "los-angeles"), office_hours="10:00-14:00")
+    assert city_rules(settings).calendar.office_hours == (("10:00", "14:00"),)

@@ -30,10 +30,14 @@ from streams.names import OPEN_STATES
 from streams.producer import Producer
 from streams.schema import Window
 
+log = logging.getLogger(__name__)
+
 
 def build_ingest(settings: Settings, name: str) -> Ingest:
     """An ingest worker for the settings, connected and ready to run."""
     rules = city_rules(settings)  # a broken city file is the first thing to hear about
+    for problem in rules.calendar.days.problems(datetime.now(rules.calendar.tz).date()):
+        log.warning("Calendar %s: %s", rules.catalogue.timezone, problem)
     url = runtime.redis_url(settings)
     engine = make_engine(settings.resolved_database_url)
     init_db(engine)
@@ -51,9 +55,6 @@ def build_ingest(settings: Settings, name: str) -> Ingest:
         window=window(settings),
         calendar_watch=CalendarWatch(settings),
     )
-
-
-log = logging.getLogger(__name__)
 
 
 class CalendarWatch:

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dashboard.domain import lifecycle
+from dashboard.domain.emergency import Timeline
 from dashboard.domain.lifecycle import Rules
 from dashboard.domain.limits import LimitUnit
 from dashboard.store.batch import payload_of, version_row
@@ -66,8 +67,9 @@ def apply_calendar(session: Session, rules: Rules, now: datetime, actor: str | N
     # every open working-time deadline may be off, so all of them are rebuilt.
     changed = None if last is None else _diff(json.loads(last.exceptions), days)
     result.new, result.changed_days = True, sorted(changed or [])
+    timeline = load_timeline(session)
     for case in _candidates(session, changed, now):
-        if _recompute(session, rules, case, now, actor):
+        if _recompute(session, rules, timeline, case, now, actor):
             result.cases[case.case_id] = case
     exceptions = {"hours": _hours(rules), "days": {d.isoformat(): w for d, w in days.items()}}
     session.add(
@@ -129,7 +131,7 @@ def _candidates(session: Session, changed: set[date] | None, now: datetime) -> l
 
 
 def _recompute(
-    session: Session, rules: Rules, case: Case, now: datetime, actor: str | None
+    session: Session, rules: Rules, timeline: Timeline, case: Case, now: datetime, actor: str | None
 ) -> bool:
     """Rebuild one case from its history; whether its deadline moved (then audited)."""
     rows = session.scalars(
@@ -137,7 +139,7 @@ def _recompute(
     )
     # History was checked when it came in; read it again without the time window.
     events = [validate(payload_of(row), _ANY_TIME) for row in rows]
-    rebuilt = lifecycle.rebuild(events, rules, Case, load_timeline(session))
+    rebuilt = lifecycle.rebuild(events, rules, Case, timeline)
     if rebuilt is None or (rebuilt.deadline, rebuilt.warn_at) == (case.deadline, case.warn_at):
         return False
     audit(session, now, actor, "calendar.recomputed", case=case.case_id,
