@@ -184,3 +184,34 @@ def test_the_worker_takes_a_changed_calendar_between_batches(
     ingest._after_step()
     assert store.case("OPEN").deadline == at(12, 1, 11, 30) and store.rules is new
     assert "OPEN" in ingest._changed
+
+
+def test_cases_dispatched_between_reload_and_the_worker_taking_it_are_recomputed(
+    store: Store,
+) -> None:
+    """`calendar reload` records the new calendar; the worker still dispatches by the
+    old one for a few seconds; when it takes the new one, those cases move too."""
+    old = store.rules
+    with store.sessions.begin() as session:
+        apply_calendar(session, old, NOW, "test")
+    new = with_days(old, Days(years={2026: YearEntry(2026, frozenset({CITY_DAY_OFF}))}))
+    with store.sessions.begin() as session:
+        apply_calendar(session, new, NOW, "calendar reload")  # nothing open yet
+    two_cases(store)  # dispatched by the worker's old rules
+    assert store.case("OPEN").deadline == at(11, 30, 11, 30)
+    with store.sessions.begin() as session:
+        result = apply_calendar(session, new, NOW, "ingest", previous=old)
+    assert not result.new and set(result.cases) == {"OPEN"}
+    assert store.case("OPEN").deadline == at(12, 1, 11, 30)
+
+
+def test_other_office_hours_recompute_every_open_working_deadline(store: Store) -> None:
+    """From 08:30-12:00,14:30-18:00 to 09:00-17:00: Mon 30 Nov 11:30 becomes 13:00."""
+    with store.sessions.begin() as session:
+        apply_calendar(session, store.rules, NOW, "test")
+    two_cases(store)
+    calendar = WorkingCalendar(office_hours=[("09:00", "17:00")])
+    with store.sessions.begin() as session:
+        result = apply_calendar(session, replace(store.rules, calendar=calendar), NOW, "test")
+    # Fri 17:00 is closing time: 4 h from Monday 09:00.
+    assert set(result.cases) == {"OPEN"} and store.case("OPEN").deadline == at(11, 30, 13)

@@ -159,12 +159,13 @@ class Ingest:
     def load_calendar(self, rules: Rules | None = None) -> int:
         """Take the rules' calendar (the store's by default): record it and recompute
         the open deadlines it changes, which the next push sends; how many moved."""
-        if rules is not None:
-            self.store.rules = rules
+        previous = self.store.rules
+        rules = rules or previous
         with self.store.sessions.begin() as session:
             result = recalc.apply_calendar(
-                session, self.store.rules, datetime.now(UTC), f"ingest {self.consumer.name}"
+                session, rules, datetime.now(UTC), f"ingest {self.consumer.name}", previous
             )
+        self.store.rules = rules
         self._changed.update(result.cases)
         return len(result.cases)
 

@@ -17,6 +17,7 @@ import json
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -56,22 +57,33 @@ def fingerprint(rules: Rules) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def apply_calendar(session: Session, rules: Rules, now: datetime, actor: str | None) -> Recalc:
-    """Record the calendar of `rules`; recompute the open deadlines it changes."""
+def apply_calendar(
+    session: Session,
+    rules: Rules,
+    now: datetime,
+    actor: str | None,
+    previous: Rules | None = None,
+) -> Recalc:
+    """Record the calendar of `rules`; recompute the open deadlines it changes.
+
+    `previous` is the calendar the caller (the ingest worker) dispatched by until now:
+    when `calendar reload` recorded the new one first, the cases the worker dispatched
+    in between under the old one are recomputed all the same.
+    """
     result = Recalc(fingerprint(rules))
     last = session.scalar(select(CalendarVersion).order_by(CalendarVersion.id.desc()).limit(1))
-    if last is not None and last.fingerprint == result.fingerprint:
-        return result
     days = _exceptions(rules, now)
+    if last is not None and last.fingerprint == result.fingerprint:
+        if previous is not None and fingerprint(previous) != result.fingerprint:
+            was = _recorded(_hours(previous), _exceptions(previous, now))
+            _recompute_all(session, rules, _diff(was, days, _hours(rules)), now, actor, result)
+        return result
     # No earlier version (a store from before calendar files) or other office hours:
     # every open working-time deadline may be off, so all of them are rebuilt.
-    changed = None if last is None else _diff(json.loads(last.exceptions), days)
+    changed = None if last is None else _diff(json.loads(last.exceptions), days, _hours(rules))
     result.new, result.changed_days = True, sorted(changed or [])
-    timeline = load_timeline(session)
-    for case in _candidates(session, changed, now):
-        if _recompute(session, rules, timeline, case, now, actor):
-            result.cases[case.case_id] = case
-    exceptions = {"hours": _hours(rules), "days": {d.isoformat(): w for d, w in days.items()}}
+    _recompute_all(session, rules, changed, now, actor, result)
+    exceptions = _recorded(_hours(rules), days)
     session.add(
         CalendarVersion(
             loaded_at=now, fingerprint=result.fingerprint, exceptions=json.dumps(exceptions)
@@ -84,6 +96,25 @@ def apply_calendar(session: Session, rules: Rules, now: datetime, actor: str | N
     return result
 
 
+def _recompute_all(
+    session: Session,
+    rules: Rules,
+    changed: set[date] | None,
+    now: datetime,
+    actor: str | None,
+    result: Recalc,
+) -> None:
+    timeline = load_timeline(session)
+    for case in _candidates(session, changed, now):
+        if _recompute(session, rules, timeline, case, now, actor):
+            result.cases[case.case_id] = case
+
+
+def _recorded(hours: str, days: dict[date, bool]) -> dict[str, Any]:
+    """What a version row keeps: the office hours and the days unlike Mon-Fri."""
+    return {"hours": hours, "days": {d.isoformat(): w for d, w in days.items()}}
+
+
 def _hours(rules: Rules) -> str:
     return f"{rules.calendar.office_hours}|{rules.calendar.tz.key}"
 
@@ -93,11 +124,12 @@ def _exceptions(rules: Rules, now: datetime) -> dict[date, bool]:
     return rules.calendar.days.exceptions(today - BEFORE, today + AFTER)
 
 
-def _diff(last: dict[str, object], days: dict[date, bool]) -> set[date] | None:
-    """The days whose status differs between the recorded version and `days`."""
-    if last.get("hours") is None:
+def _diff(last: dict[str, Any], days: dict[date, bool], hours: str) -> set[date] | None:
+    """The days whose status differs between the recorded version and `days`; None
+    (every day) when the office hours differ."""
+    if last.get("hours") != hours:
         return None
-    recorded: dict[str, bool] = last.get("days") or {}  # type: ignore[assignment]
+    recorded: dict[str, bool] = last.get("days") or {}
     old = {date.fromisoformat(d): bool(w) for d, w in recorded.items()}
     return {d for d in old.keys() | days.keys() if old.get(d) != days.get(d)}
 
