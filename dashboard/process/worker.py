@@ -36,11 +36,12 @@ log = logging.getLogger(__name__)
 def build_ingest(settings: Settings, name: str) -> Ingest:
     """An ingest worker for the settings, connected and ready to run."""
     rules = city_rules(settings)  # a broken city file is the first thing to hear about
-    for problem in rules.calendar.days.problems(datetime.now(rules.calendar.tz).date()):
-        log.warning("Calendar %s: %s", rules.catalogue.timezone, problem)
     url = runtime.redis_url(settings)
     engine = make_engine(settings.resolved_database_url)
     init_db(engine)
+    # Said once the start-up checks passed, so that a missing Redis stays one line.
+    for problem in rules.calendar.days.problems(datetime.now(rules.calendar.tz).date()):
+        log.warning("Calendar %s: %s", rules.catalogue.timezone, problem)
     return Ingest(
         runtime.connect(url),
         Store(engine, rules),
