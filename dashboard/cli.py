@@ -546,6 +546,52 @@ def deadletter_replay(ids: tuple[str, ...], everything: bool, **values: Any) -> 
     click.echo(f"replayed {count} dead letter(s) into {settings.stream_key}")
 
 
+@main.group()
+def calendar() -> None:
+    """The city's working calendar (calendar.yaml in the city folder)."""
+
+
+@calendar.command("check")
+@click.option("--today", default=None, help="check as of this date (YYYY-MM-DD)")
+@settings_options
+def calendar_check(today: str | None, **values: Any) -> None:
+    """Say what the calendar lacks for the next 60 days; exit 1 if anything."""
+    from datetime import date, datetime
+
+    from dashboard.domain.calendarview import check
+    from dashboard.domain.city import city_rules
+
+    rules = city_rules(to_settings(values))
+    # The city's own date: on 31 December in Zhuhai it is still 30th in New York.
+    local = datetime.now(rules.calendar.tz).date()
+    ok, lines = check(rules.calendar.days, date.fromisoformat(today) if today else local)
+    for line in lines:
+        click.echo(line, err=not ok and line.startswith("missing"))
+    sys.exit(0 if ok else 1)
+
+
+@calendar.command("show")
+@click.argument("year", type=int)
+@settings_options
+def calendar_show(year: int, **values: Any) -> None:
+    """Print the working days and hours of YEAR, to compare with the official notice."""
+    from dashboard.domain.calendarview import show
+    from dashboard.domain.city import city_rules
+
+    for line in show(city_rules(to_settings(values)).calendar, year):
+        click.echo(line)
+
+
+@calendar.command("reload")
+@settings_options
+def calendar_reload(**values: Any) -> None:
+    """Load the calendar file now: recompute open deadlines it changes, push them."""
+    from dashboard.process.calendar import reload
+
+    for line in reload(to_settings(values)):
+        click.echo(line)
+
+
 def _pid() -> int:
     import os
 

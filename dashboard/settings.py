@@ -59,7 +59,11 @@ class Settings:
     walls_file: str = _setting("", "YAML file of walls and their screens; empty uses the example")
     language: str = _setting("zh", "Language of labels on screens: zh or en")
     batch_size: int = _setting(500, "Stream entries the ingest worker applies per transaction")
-    office_hours: str = _setting("08:30-12:00,14:30-18:00", "Office hours that working time counts")
+    office_hours: str = _setting(
+        "",
+        "Office hours that working time counts; empty: the city's calendar.yaml, else "
+        "08:30-12:00,14:30-18:00",
+    )
     warn_ratio: float = _setting(0.8, "Share of the limit used when a case's light turns yellow")
     lease_s: float = _setting(
         5.0, "Seconds the active ingest worker's lease lasts; a standby takes over"
@@ -110,17 +114,20 @@ class Settings:
 
     @property
     def office_periods(self) -> list[tuple[str, str]]:
-        """Office hours as (start, end) pairs, e.g. [("08:30", "12:00"), …]."""
-        pairs = [part.strip().split("-") for part in self.office_hours.split(",") if part.strip()]
-        if any(len(pair) != 2 for pair in pairs):
-            raise ValueError(
-                f"office hours must read like 08:30-12:00,14:30-18:00: {self.office_hours!r}"
-            )
-        return [(start.strip(), end.strip()) for start, end in pairs]
+        """Office hours as (start, end) pairs, e.g. [("08:30", "12:00"), …]; [] if unset."""
+        return office_periods(self.office_hours)
 
     def with_(self, **changes: Any) -> Settings:
         """A copy with some settings changed."""
         return replace(self, **changes)
+
+
+def office_periods(text: str) -> list[tuple[str, str]]:
+    """Office hours written like 08:30-12:00,14:30-18:00 as (start, end) pairs."""
+    pairs = [part.strip().split("-") for part in text.split(",") if part.strip()]
+    if any(len(pair) != 2 for pair in pairs):
+        raise ValueError(f"office hours must read like 08:30-12:00,14:30-18:00: {text!r}")
+    return [(start.strip(), end.strip()) for start, end in pairs]
 
 
 SETTINGS: tuple[Setting, ...] = tuple(

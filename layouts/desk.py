@@ -13,11 +13,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dash import Dash, Input, Output, State, ctx, dcc, html
+from flask import has_request_context
 
 from dashboard.store import afteraction, emergency
 from dashboard.web import auth
 from dashboard.web.context import App
 from dashboard.web.switch import HAZARDS, SwitchRefused, switch
+from layouts.calendar_warning import coverage_warning
 from layouts.components.views import data, view_app, view_header
 from layouts.desk_cases import callbacks as case_callbacks
 from layouts.desk_cases import case_work
@@ -50,6 +52,7 @@ def layout(app: App) -> html.Div:
         [
             view_header(app, "desk_title", username),
             case_work(app),
+            coverage_warning(app, auth.as_user()["role"] if has_request_context() else None),
             switch_panel(text, current),
             periods_panel(app, text),
         ],

@@ -62,3 +62,18 @@ def test_a_worker_without_progress_is_stalled(redis_client, producer, settings, 
     finally:
         stop.set()
         thread.join(10)
+
+
+def test_healthz_reports_the_calendars_reach_and_a_missing_year(
+    settings, engine, monkeypatch
+) -> None:
+    """On 5 Dec 2026 the shipped calendar covers until 31 Dec and lacks 2027."""
+    from datetime import date
+
+    from dashboard.web import calendarstatus
+
+    monkeypatch.setattr(calendarstatus, "city_today", lambda app: date(2026, 12, 5))
+    body = health(settings, engine).get("/healthz").get_json()
+    assert body["calendar"]["covered_until"] == "2026-12-31"
+    assert body["calendar"]["warning"] is True
+    assert body["calendar"]["missing"][0].startswith("2027: no published schedule")

@@ -1,6 +1,5 @@
 """The working calendar: office hours, weekends, statutory holidays and swapped days."""
 
-import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -311,20 +310,11 @@ def test_natural_elapsed_is_exact_across_dst() -> None:
     assert calendar.elapsed(start, end, NH) == 2.0
 
 
-# --- outside the years chinesecalendar covers ---------------------------------------
+# --- outside the years chinesecalendar covers (tests/test_calendar.py has more) ------
 
 
-def test_uncovered_year_falls_back_to_monday_to_friday() -> None:
-    """In 2099 Monday is a working day and Saturday is not."""
+def test_uncovered_year_counts_weekends() -> None:
+    """In 2099 an ordinary Monday is a working day and Saturday is not."""
     calendar = WorkingCalendar()
     assert calendar.is_working_day(date(2099, 1, 5))  # Monday
     assert not calendar.is_working_day(date(2099, 1, 3))  # Saturday
-
-
-def test_uncovered_year_warns_once(caplog: pytest.LogCaptureFixture) -> None:
-    """The Mon-Fri fallback logs a single warning per year."""
-    calendar = WorkingCalendar()
-    with caplog.at_level(logging.WARNING, logger="dashboard.domain.workcal"):
-        calendar.add(datetime(2099, 1, 2, 9, tzinfo=SHANGHAI), 30, WH)
-    warnings = [r for r in caplog.records if "2099" in r.getMessage()]
-    assert len(warnings) == 1

@@ -50,11 +50,13 @@ class Loader(yaml.SafeLoader):
     Codes such as 0101 must keep their leading zeros (YAML 1.1 would even read
     them as octal), so staff never have to remember quotes: only booleans and
     null are resolved implicitly, and numbers are parsed where they are expected.
+    Dates stay text too, so that 2027-02-30 is refused with its line, not a traceback.
     """
 
 
+_AS_TEXT = (":int", ":float", ":timestamp")
 Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if not tag.endswith((":int", ":float"))]
+    first: [(tag, rx) for tag, rx in resolvers if not tag.endswith(_AS_TEXT)]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 

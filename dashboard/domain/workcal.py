@@ -1,23 +1,20 @@
 """The working calendar (工作日历): office hours, weekends, holidays and swapped days.
 
-Working time is counted on the local wall clock of the calendar's time zone: office
-hours are wall-clock times and DST transitions happen at night, outside them. Natural
-hours are plain elapsed time and stay exact across DST.
+Which days are worked is `days.Days`' business (the city's calendar file over the
+holiday libraries); this module counts office time on them. Working time is counted
+on the local wall clock of the calendar's time zone: office hours are wall-clock
+times and DST transitions happen at night, outside them. Natural hours are plain
+elapsed time and stay exact across DST.
 """
 
-import functools
-import logging
 import math
 import re
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import chinese_calendar
-
+from dashboard.domain.days import Days
 from dashboard.domain.limits import LimitUnit
-
-logger = logging.getLogger(__name__)
 
 DEFAULT_OFFICE_HOURS: tuple[tuple[str, str], ...] = (("08:30", "12:00"), ("14:30", "18:00"))
 
@@ -83,26 +80,13 @@ def _us(delta: timedelta) -> int:
     return delta // MICROSECOND
 
 
-@functools.lru_cache(maxsize=16384)
-def _statutory_workday(day: date) -> bool | None:
-    """chinese_calendar.is_workday(day), or None outside the years it covers.
-
-    Cached because each call re-scans the package's holiday table (~25 us), which would
-    dominate a 200-working-day walk; the answer for a date never changes in a process.
-    """
-    try:
-        return bool(chinese_calendar.is_workday(day))
-    except NotImplementedError:
-        return None
-
-
 def _midnight(day: date) -> datetime:
     """Local (naive) wall-clock midnight at the start of `day`."""
     return datetime(day.year, day.month, day.day)
 
 
 class WorkingCalendar:
-    """Office hours on working days of the Chinese calendar, in one time zone.
+    """Office hours on the working days of a city's `Days`, in one time zone.
 
     WORKING_DAYS are counted as value × hours_per_working_day working hours (15 working
     days = 105 working hours with the default 7-hour day) rather than "end of the n-th
@@ -113,6 +97,7 @@ class WorkingCalendar:
         self,
         tz: str = "Asia/Shanghai",
         office_hours: Sequence[tuple[str, str]] = DEFAULT_OFFICE_HOURS,
+        days: Days | None = None,
     ) -> None:
         try:
             self.tz = ZoneInfo(tz)
@@ -121,7 +106,8 @@ class WorkingCalendar:
         self.office_hours = tuple(tuple(period) for period in office_hours)
         self._periods = parse_office_hours(office_hours)
         self._day_us = sum(_us(end - start) for start, end in self._periods)
-        self._warned_years: set[int] = set()
+        # Without a city file: China's published schedules, as before calendar files.
+        self.days = days if days is not None else Days()
 
     def __repr__(self) -> str:
         return f"WorkingCalendar(tz={self.tz.key!r}, office_hours={self.office_hours!r})"
@@ -133,18 +119,9 @@ class WorkingCalendar:
 
     def is_working_day(self, day: date) -> bool:
         """Whether `day` is a working day: holidays off, swapped weekend days on."""
-        workday = _statutory_workday(day)
-        if workday is None:
-            # chinesecalendar only knows the years the State Council has published.
-            if day.year not in self._warned_years:
-                self._warned_years.add(day.year)
-                logger.warning(
-                    "Working calendar %s: no holiday data for year %s, counting Mon-Fri",
-                    self.tz.key,
-                    day.year,
-                )
-            return day.weekday() < 5
-        return workday
+        # An uncovered year is counted as well as it can be and reported by
+        # Days.problems (healthz, the desk, `calendar check`), not logged here.
+        return self.days.is_working_day(day)
 
     def is_working_time(self, at: datetime) -> bool:
         """Whether `at` falls inside office hours (start inclusive, end exclusive)."""

@@ -11,15 +11,16 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import redis
 from sqlalchemy.exc import SQLAlchemyError
 
+from dashboard.domain.lifecycle import Rules
 from dashboard.ingest.pusher import Pusher
-from dashboard.store import emergency
+from dashboard.store import emergency, recalc
 from dashboard.store.batch import Store, is_outage
 from dashboard.store.figures import SlowFigures, kpi_strip
 from dashboard.store.models import Case
@@ -52,6 +53,7 @@ class Ingest:
         heartbeat_s: float = 10.0,
         kpis_s: float = 1.0,
         slow_s: float = 15.0,
+        calendar_watch: Callable[[], Rules | None] | None = None,
     ) -> None:
         self.store, self.pusher, self.timezone = store, pusher, timezone
         self.coalesce_s, self.heartbeat_s, self.kpis_s = coalesce_s, heartbeat_s, kpis_s
@@ -77,6 +79,9 @@ class Ingest:
         self._emergency_changed = True  # screens learn the state the worker starts in
         self._emergency: dict[str, Any] | None = None
         self._last_push = 0.0
+        # Gives new rules when the city's calendar file changed (else None).
+        self.calendar_watch = calendar_watch
+        self._calendar_pending: Rules | None = None
 
     def handle(self, items: Sequence[Item]) -> Handled:
         """Apply a batch; a database outage becomes `Outage` so it is retried."""
@@ -151,14 +156,40 @@ class Ingest:
         self.pusher.emit(Push.HEARTBEAT, {"now": epoch_ms(datetime.now(UTC))})
         self._last_push = time.monotonic()
 
+    def load_calendar(self, rules: Rules | None = None) -> int:
+        """Take the rules' calendar (the store's by default): record it and recompute
+        the open deadlines it changes, which the next push sends; how many moved."""
+        previous = self.store.rules
+        rules = rules or previous
+        with self.store.sessions.begin() as session:
+            result = recalc.apply_calendar(
+                session, rules, datetime.now(UTC), f"ingest {self.consumer.name}", previous
+            )
+        self.store.rules = rules
+        self._changed.update(result.cases)
+        return len(result.cases)
+
+    def _reload_calendar(self) -> None:
+        # Kept until applied: a database outage retries it at the next step.
+        changed = self.calendar_watch() if self.calendar_watch else None
+        self._calendar_pending = changed or self._calendar_pending
+        if self._calendar_pending is not None:
+            moved = self.load_calendar(self._calendar_pending)
+            self._calendar_pending = None
+            log.info("Ingest %s: calendar reloaded, %d deadlines moved", self.consumer.name, moved)
+
     def run(self, stop: threading.Event) -> None:
         """Consume and push until `stop` is set."""
+        # The calendar is recorded (and deadlines it changed recomputed) after the
+        # first step, where a database outage is retried rather than fatal.
+        self._calendar_pending = self.store.rules
         self.consumer.ensure_group()
         log.info("Ingest %s: consuming %s", self.consumer.name, self.consumer.stream)
         self.consumer.run(stop, after_step=self._after_step)
 
     def _after_step(self) -> None:
         try:
+            self._reload_calendar()
             self.flush()
         except (redis.ConnectionError, redis.TimeoutError, SQLAlchemyError) as error:
             # The changes stay gathered and go out with the next push.

@@ -6,14 +6,19 @@ Socket.IO message queue only.
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dashboard import runtime
-from dashboard.domain.city import city_rules
+from dashboard.domain.calendarfile import FILENAME
+from dashboard.domain.city import city_dir, city_rules
+from dashboard.domain.configfile import ConfigError
+from dashboard.domain.lifecycle import Rules
 from dashboard.ingest.pusher import Pusher
 from dashboard.ingest.worker import Ingest
 from dashboard.settings import Settings
@@ -25,6 +30,8 @@ from streams.names import OPEN_STATES
 from streams.producer import Producer
 from streams.schema import Window
 
+log = logging.getLogger(__name__)
+
 
 def build_ingest(settings: Settings, name: str) -> Ingest:
     """An ingest worker for the settings, connected and ready to run."""
@@ -32,6 +39,9 @@ def build_ingest(settings: Settings, name: str) -> Ingest:
     url = runtime.redis_url(settings)
     engine = make_engine(settings.resolved_database_url)
     init_db(engine)
+    # Said once the start-up checks passed, so that a missing Redis stays one line.
+    for problem in rules.calendar.days.problems(datetime.now(rules.calendar.tz).date()):
+        log.warning("Calendar %s: %s", rules.catalogue.timezone, problem)
     return Ingest(
         runtime.connect(url),
         Store(engine, rules),
@@ -44,7 +54,42 @@ def build_ingest(settings: Settings, name: str) -> Ingest:
         lease_ms=int(settings.lease_s * 1000),
         max_deliveries=settings.max_deliveries,
         window=window(settings),
+        calendar_watch=CalendarWatch(settings),
     )
+
+
+class CalendarWatch:
+    """Tells the worker when the city's calendar file changed: new rules, else None.
+
+    `commandhall calendar reload` recomputes in the database at once; the running
+    worker sees the file (checked every `every_s`) and takes the same calendar, which
+    then finds its work done. A file that does not load is logged and ignored.
+    """
+
+    def __init__(self, settings: Settings, every_s: float = 5.0) -> None:
+        self.settings, self.every_s = settings, every_s
+        self.path = city_dir(settings) / FILENAME
+        self._seen, self._checked = self._stamp(), time.monotonic()
+
+    def _stamp(self) -> tuple[int, int] | None:
+        try:
+            stat = self.path.stat()
+        except OSError:
+            return None
+        return stat.st_mtime_ns, stat.st_size
+
+    def __call__(self) -> Rules | None:
+        if time.monotonic() - self._checked < self.every_s:
+            return None
+        self._checked, stamp = time.monotonic(), self._stamp()
+        if stamp == self._seen:
+            return None
+        self._seen = stamp
+        try:
+            return city_rules(self.settings)
+        except ConfigError as error:
+            log.error("Calendar %s: not reloaded: %s", self.path, error)
+            return None
 
 
 def window(settings: Settings) -> Window:

@@ -23,7 +23,7 @@ from dashboard.domain.emergency import Timeline
 from dashboard.domain.lifecycle import Rules, TransitionError
 from dashboard.store import emergency
 from dashboard.store.emergency import load_timeline
-from dashboard.store.models import Case, EventRow
+from dashboard.store.models import VERSION_COLUMNS, Case, CaseVersion, EventRow
 from streams.consumer import Item, Rejection
 from streams.names import EVENT_FIELD, CaseState
 from streams.schema import Event
@@ -60,6 +60,7 @@ class _Batch:
     timeline: Timeline
     result: BatchResult = field(default_factory=BatchResult)
     history: list[dict[str, Any]] = field(default_factory=list)
+    versions: list[dict[str, Any]] = field(default_factory=list)
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
@@ -109,6 +110,8 @@ class Store:
                 # One executemany for the history: ORM objects per row cost a third
                 # of the ingest time.
                 session.execute(insert(EventRow), batch.history)
+            if batch.versions:
+                session.execute(insert(CaseVersion), batch.versions)
             return batch.result
 
     def _apply_one(self, batch: _Batch, item: Item) -> None:
@@ -137,6 +140,7 @@ class Store:
         if event.case_id not in batch.cases:
             batch.session.add(case)
         batch.cases[event.case_id] = batch.result.cases[event.case_id] = case
+        batch.versions.append(version_row(case, event.at))
 
     def _apply_emergency(self, batch: _Batch, event: Event) -> None:
         policy = self.rules.policy
@@ -146,6 +150,7 @@ class Store:
             if active is not None and policy.tighten_open_cases:
                 tightened = tighten_open_cases(batch.session, self.rules, event.at, active.level)
                 batch.result.cases.update(tightened)
+                batch.versions += [version_row(case, event.at) for case in tightened.values()]
 
     @staticmethod
     def _seen(session: Session, items: Sequence[Item]) -> set[str]:
@@ -189,6 +194,11 @@ def tighten_open_cases(session: Session, rules: Rules, at: datetime, level: str)
             case.emergency, case.updated_at = True, at
             changed[case.case_id] = case
     return changed
+
+
+def version_row(case: Case, at: datetime) -> dict[str, Any]:
+    """The version row of a case as it stands after a change at `at`."""
+    return {"at": at, **{name: getattr(case, name) for name in VERSION_COLUMNS}}
 
 
 def history_row(item: Item, applied_at: datetime) -> dict[str, Any]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, insert, inspect, select
 from sqlalchemy.engine import make_url
 
-from dashboard.store.models import Base
+from dashboard.store.models import VERSION_COLUMNS, Base, Case, CaseVersion
 
 
 def make_engine(url: str) -> Engine:
@@ -34,9 +34,11 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
 
 
 def init_db(engine: Engine) -> None:
-    """Create every table that does not exist yet, and columns added since."""
+    """Create every table that does not exist yet, columns added since, and give older
+    stores their case versions."""
     Base.metadata.create_all(engine)
     _add_missing_columns(engine)
+    backfill_versions(engine)
 
 
 def _add_missing_columns(engine: Engine) -> None:
@@ -52,3 +54,20 @@ def _add_missing_columns(engine: Engine) -> None:
                     connection.exec_driver_sql(
                         f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'
                     )
+
+
+def backfill_versions(engine: Engine) -> None:
+    """A store from before case versions: one version per case, as it stands now,
+    dated at its report so that every period sees it.
+
+    Its past months are then judged exactly as before versions (by the current
+    columns and their timestamps); every event from now on adds its own version.
+    """
+    with engine.begin() as connection:
+        if connection.scalar(select(CaseVersion.id).limit(1)) is not None:
+            return
+        if connection.scalar(select(Case.case_id).limit(1)) is None:
+            return
+        columns = [getattr(Case, name) for name in VERSION_COLUMNS]
+        rows = select(*columns, Case.reported_at)
+        connection.execute(insert(CaseVersion).from_select([*VERSION_COLUMNS, "at"], rows))

@@ -29,12 +29,13 @@ The definitions (shared/DOMAIN.md "Evaluation"):
   rate, clamped and rounded to 2 decimals; grade A ≥ 90, B ≥ 75, C ≥ 60, D ≥ 40, E.
   Ranked are the groups with something due-to-close.
 
-A past period keeps its figures when later events arrive, because the judgement uses
-timestamps (`closed_at < J`, not `state = 'closed'`). The columns keep no history
-for these, so later events can still move a past period: a return or re-dispatch
-(`dispatched_at` and `department` hold the latest dispatch only), a resumption (the
-case no longer looks deferred), a failed verification (`handled_at` is cleared), and
-an extension, rework or supervision (flags and counters without a time).
+A past period keeps its figures for ever: every case is judged as it stood at J,
+that is by its latest version (`case_versions`, one row per applied event, at the
+event's own time) before J. A return and re-dispatch, a resumption, a failed
+verification, an extension, a rework or a supervision after J adds versions after
+J and changes nothing before it; so does a deadline recomputed for a new calendar.
+Counts by source group a report by the unit or place it had at J as well.
+A store from before versions starts with one version per case as it stood then.
 """
 
 from __future__ import annotations
@@ -46,10 +47,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal, TypeAlias
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Integer, Select, and_, case, cast, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Integer, Select, and_, case, cast, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
-from dashboard.store.models import Case
+from dashboard.store.models import Case, CaseVersion
 from dashboard.store.sqltime import SecondsBetween
 from streams.names import OPEN_STATES, CaseState, Kind, Source
 
@@ -58,11 +59,8 @@ Query: TypeAlias = Select[*tuple[Any, ...]]
 GroupBy = Literal["department", "district", "street"]
 Rates = tuple[float | None, float | None]
 
-GROUP_COLUMNS: dict[str, Any] = {
-    "department": Case.department,
-    "district": Case.district,
-    "street": Case.street,
-}
+GROUP_COLUMNS = ("department", "district", "street")
+V = CaseVersion  # the figures read cases as they stood: their versions
 # Never judged: voided, and returned to the centre waiting for another dispatch.
 OUT_OF_COHORT = [CaseState.VOIDED.value, CaseState.FILED.value]
 
@@ -253,14 +251,14 @@ def _sum(deferred: ColumnElement[bool], *whens: tuple[Any, Any]) -> Any:
 
 def _measures(judged: datetime) -> list[Any]:
     """The labelled aggregates of a cohort judged at `judged` (see the module doc)."""
-    deferred = and_(Case.state == CaseState.SUSPENDED.value, Case.suspended_at < judged)
-    closed = Case.closed_at < judged
-    handled = or_(Case.handled_at < judged, closed)
-    overdue = Case.deadline <= judged
+    deferred = and_(V.state == CaseState.SUSPENDED.value, V.suspended_at < judged)
+    closed = V.closed_at < judged
+    handled = or_(V.handled_at < judged, closed)
+    overdue = V.deadline <= judged
     due_close, due_handle = or_(closed, overdue), or_(handled, overdue)
-    on_time = and_(closed, Case.closed_on_time.is_(True))
+    on_time = and_(closed, V.closed_on_time.is_(True))
     # DOMAIN.md: supervision (督办) counts double in evaluation.
-    weight = 1 + cast(Case.supervised, Integer)
+    weight = 1 + cast(V.supervised, Integer)
     measures = {
         "dispatched": func.count(),
         "deferred": func.sum(case((deferred, 1), else_=0)),
@@ -269,16 +267,16 @@ def _measures(judged: datetime) -> list[Any]:
         "closed_on_time": _sum(deferred, (on_time, 1)),
         "due_to_handle": _sum(deferred, (due_handle, 1)),
         "handled": _sum(deferred, (handled, 1)),
-        "reworked": _sum(deferred, (and_(due_close, Case.reworks > 0), 1)),
+        "reworked": _sum(deferred, (and_(due_close, V.reworks > 0), 1)),
         "overdue_pending": _sum(deferred, (handled, 0), (overdue, 1)),
-        "extended": _sum(deferred, (and_(due_handle, Case.extensions > 0), 1)),
+        "extended": _sum(deferred, (and_(due_handle, V.extensions > 0), 1)),
         "weighted_due_to_close": _sum(deferred, (due_close, weight)),
         "weighted_closed": _sum(deferred, (closed, weight)),
         "weighted_on_time": _sum(deferred, (on_time, weight)),
     }
-    took = SecondsBetween(Case.dispatched_at, Case.handled_at)
+    took = SecondsBetween(V.dispatched_at, V.handled_at)
     for kind in Kind:
-        done = and_(Case.handled_at < judged, Case.kind == kind.value)
+        done = and_(V.handled_at < judged, V.kind == kind.value)
         measures[f"seconds_{kind.value}"] = func.avg(case((deferred, None), (done, took)))
     return [expression.label(name) for name, expression in measures.items()]
 
@@ -290,42 +288,55 @@ def _grouped(query: Query, column: Any) -> Query:
     return query.add_columns(column.label("code")).where(column.is_not(None)).group_by(column)
 
 
-def _cohort_query(period: Period, judged: datetime, column: Any) -> Query:
-    """One query: the measures of the period's cohort, per group."""
+def _as_judged(judged: datetime) -> ColumnElement[bool]:
+    """The version is its case's latest one before `judged`: the case as it stood."""
+    later = aliased(CaseVersion)
+    newer = or_(later.at > V.at, and_(later.at == V.at, later.id > V.id))
+    return ~exists().where(later.case_id == V.case_id, later.at < judged, newer)
+
+
+def _cohort_query(period: Period, judged: datetime, by: str | None) -> Query:
+    """One query: the measures of the period's cohort as it stood when judged, per group."""
     query = select(*_measures(judged)).where(
-        Case.dispatched_at >= period.start,
-        Case.dispatched_at < period.end,
-        Case.state.not_in(OUT_OF_COHORT),
+        V.dispatched_at >= period.start,
+        V.dispatched_at < period.end,
+        V.at < judged,
+        V.state.not_in(OUT_OF_COHORT),
+        _as_judged(judged),
     )
-    return _grouped(query, column)
+    return _grouped(query, _column(by, V))
 
 
-def _source_query(period: Period, column: Any) -> Query:
-    """One query: the cases reported in the period, per group and source."""
+def _source_query(period: Period, judged: datetime, by: str | None) -> Query:
+    """One query: the cases reported in the period, per source and group (the group
+    the case was in when judged: a later dispatch does not move a past report)."""
     query = (
         select(Case.source, func.count().label("n"))
         .where(Case.reported_at >= period.start, Case.reported_at < period.end)
         .group_by(Case.source)
     )
-    return _grouped(query, column)
+    if by is None:
+        return query
+    query = query.join(V, V.case_id == Case.case_id).where(V.at < judged, _as_judged(judged))
+    return _grouped(query, _column(by, V))
 
 
-def _column(by: str | None) -> Any:
+def _column(by: str | None, table: Any) -> Any:
     if by is not None and by not in GROUP_COLUMNS:
         raise ValueError(f"figures are grouped by one of {', '.join(GROUP_COLUMNS)}")
-    return None if by is None else GROUP_COLUMNS[by]
+    return None if by is None else getattr(table, by)
 
 
 def figures(session: Session, period: Period, by: GroupBy | None, now: datetime) -> list[Figures]:
     """Evaluation figures per group (by code), or one overall row when `by` is None."""
-    column = _column(by)
+    _column(by, V)  # refuses an unknown grouping before any query
     judged = period.judged_at(now)
     cohort = {
         row.get("code"): row
-        for row in session.execute(_cohort_query(period, judged, column)).mappings()
+        for row in session.execute(_cohort_query(period, judged, by)).mappings()
     }
     sources: dict[str | None, dict[str, int]] = {}
-    for row in session.execute(_source_query(period, column)).mappings():
+    for row in session.execute(_source_query(period, judged, by)).mappings():
         sources.setdefault(row.get("code"), {})[row["source"]] = int(row["n"])
     codes = sorted(set(cohort) | set(sources), key=lambda code: code or "")
     return [_figures(code, cohort.get(code, {}), sources.get(code, {})) for code in codes]

@@ -105,6 +105,45 @@ class Case(Base):
     )
 
 
+class CaseVersion(Base):
+    """A case as it stood after one of its events, at the event's time.
+
+    The evaluation judges a past period by the cases as they stood at its end (the
+    latest version before it), so a later return, resumption, rework, extension or
+    supervision never moves a past month (issue 13). Only the columns the figures read.
+    """
+
+    __tablename__ = "case_versions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    state: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))
+    department: Mapped[str | None] = mapped_column(String(64))
+    district: Mapped[str | None] = mapped_column(String(64))
+    street: Mapped[str | None] = mapped_column(String(64))
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_on_time: Mapped[bool | None] = mapped_column(Boolean)
+    reworks: Mapped[int] = mapped_column(Integer, default=0)
+    extensions: Mapped[int] = mapped_column(Integer, default=0)
+    supervised: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __table_args__ = (
+        Index("ix_case_versions_case_at", "case_id", "at", "id"),
+        Index("ix_case_versions_dispatched_at", "dispatched_at"),
+    )
+
+
+VERSION_COLUMNS = tuple(
+    column.name for column in CaseVersion.__table__.columns if column.name not in ("id", "at")
+)
+
+
 class EventRow(Base):
     """One applied event: the append-only history every state is derived from."""
 
@@ -241,3 +280,15 @@ class AlertAck(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
     __table_args__ = (UniqueConstraint("username", "key"),)
+
+
+class CalendarVersion(Base):
+    """A working calendar the store was judged by, to tell what changed on reload."""
+
+    __tablename__ = "calendar_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    loaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    # JSON {"2027-01-01": false, …}: the days unlike Monday-Friday around the load.
+    exceptions: Mapped[str] = mapped_column(Text)

@@ -3,7 +3,8 @@
 Not 200 while ingest is stuck (no worker's heartbeat), stalled (no progress for
 `stall_s`) or behind (more than `max_lag` entries waiting): a load balancer or an
 operator's probe must hear the truth. A lost stream, recovered, is reported in the
-body for a day (`stream_lost`) without failing the check.
+body for a day (`stream_lost`) without failing the check, and so is the working
+calendar's reach (`calendar`: the last day it covers, the years it lacks).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.store.models import EventRow
+from dashboard.web.calendarstatus import coverage
 from dashboard.web.context import App
 from streams.consumer import lag
 from streams.status import read_lost, read_status
@@ -40,6 +42,8 @@ def report(app: App) -> dict[str, Any]:
         body["last_applied_age_s"] = _age(last)
     except SQLAlchemyError as error:
         body["database_error"] = str(error.__cause__ or error)
+    # Reported, not a failure: a load balancer must not pull a server for next year.
+    body["calendar"] = coverage(app)
     body["problems"] = ingest_problems(app, body) if body["redis"] else ["redis unreachable"]
     body["ok"] = body["redis"] and body["database"] and not body["problems"]
     return body
