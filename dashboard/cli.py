@@ -493,7 +493,8 @@ def audit() -> None:
 def audit_archive(**values: Any) -> None:
     """Move audit rows older than --audit-retention-days into the data folder's archive.
 
-    Run it daily (cron or a systemd timer); the archive is gzipped JSON lines.
+    The active ingest worker does this once a day by itself; this runs it now. The
+    archive is gzipped JSON lines.
     """
     from datetime import UTC, datetime
 

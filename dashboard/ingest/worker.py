@@ -54,6 +54,7 @@ class Ingest:
         kpis_s: float = 1.0,
         slow_s: float = 15.0,
         calendar_watch: Callable[[], Rules | None] | None = None,
+        housekeeping: Callable[[], object] | None = None,
     ) -> None:
         self.store, self.pusher, self.timezone = store, pusher, timezone
         self.coalesce_s, self.heartbeat_s, self.kpis_s = coalesce_s, heartbeat_s, kpis_s
@@ -81,6 +82,8 @@ class Ingest:
         self._last_push = 0.0
         # Gives new rules when the city's calendar file changed (else None).
         self.calendar_watch = calendar_watch
+        # Daily chores of the one active worker (the audit archive), between batches.
+        self.housekeeping = housekeeping
         self._calendar_pending: Rules | None = None
 
     def handle(self, items: Sequence[Item]) -> Handled:
@@ -191,6 +194,8 @@ class Ingest:
         try:
             self._reload_calendar()
             self.flush()
+            if self.housekeeping is not None:
+                self.housekeeping()
         except (redis.ConnectionError, redis.TimeoutError, SQLAlchemyError) as error:
             # The changes stay gathered and go out with the next push.
             log.warning("Ingest %s: push failed: %s", self.consumer.name, error)

@@ -12,7 +12,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from dashboard import runtime
 from dashboard.domain.calendarfile import FILENAME
@@ -23,6 +23,7 @@ from dashboard.ingest.pusher import Pusher
 from dashboard.ingest.worker import Ingest
 from dashboard.settings import Settings
 from dashboard.sim.simulator import CitySimulator, OpenCase, SimulatorConfig
+from dashboard.store import audit
 from dashboard.store.batch import Store
 from dashboard.store.db import init_db, make_engine
 from dashboard.store.models import Case
@@ -55,7 +56,38 @@ def build_ingest(settings: Settings, name: str) -> Ingest:
         max_deliveries=settings.max_deliveries,
         window=window(settings),
         calendar_watch=CalendarWatch(settings),
+        housekeeping=AuditArchiver(settings, sessionmaker(engine)),
     )
+
+
+class AuditArchiver:
+    """Once a day, moves audit rows past the retention into the data folder's archive.
+
+    The same as `commandhall audit archive`, run by the active ingest worker so that
+    nothing needs scheduling: rows are archived (gzipped JSON lines), never dropped.
+    """
+
+    def __init__(self, settings: Settings, sessions: sessionmaker, every_s: float = 86_400) -> None:
+        self.settings, self.sessions, self.every_s = settings, sessions, every_s
+        self.folder = settings.data_path / "audit-archive"
+        self._last: float | None = None
+
+    def __call__(self) -> int:
+        """Archive if a day has passed since the last run; how many rows moved."""
+        if self._last is not None and time.monotonic() - self._last < self.every_s:
+            return 0
+        self._last = time.monotonic()
+        try:
+            moved = audit.archive(
+                self.sessions, self.folder, self.settings.audit_retention_days, datetime.now(UTC)
+            )
+        except OSError as error:  # a full disk must not stop ingest: tried again tomorrow
+            log.error("Audit: archive in %s failed: %s", self.folder, error)
+            return 0
+        if moved:
+            log.info("Audit: %d rows older than %d days archived in %s",
+                     moved, self.settings.audit_retention_days, self.folder)  # fmt: skip
+        return moved
 
 
 class CalendarWatch:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dashboard.domain.lifecycle import light_of
-from dashboard.store.kpis import GROUP_COLUMNS, GroupBy
+from dashboard.store.kpis import GroupBy
 from dashboard.store.models import Case
 from streams.names import OPEN_STATES, CaseState
 
@@ -54,7 +54,7 @@ def open_by_light(
     """A unit's (or district's) open cases by light; at most `per_light` listed per light."""
     query = (
         select(Case)
-        .where(Case.state.in_(OPEN_STATES), GROUP_COLUMNS[by] == code)
+        .where(Case.state.in_(OPEN_STATES), getattr(Case, by) == code)
         .order_by(Case.deadline.is_(None), Case.deadline, Case.case_id)
     )
     found = ByLight()
