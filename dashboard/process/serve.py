@@ -64,7 +64,12 @@ def _post_worker_init(worker: Any) -> None:
 
 def _worker_int(worker: Any) -> None:
     # SIGINT/SIGQUIT (Ctrl-C, quick stop): the worker exits at once, but its threads
-    # would keep the process alive while their websockets stay open.
+    # would keep the process alive while their websockets stay open. The master
+    # passes Ctrl-C on as SIGQUIT: a second signal arriving while a screen's
+    # disconnect handler runs would exit from inside it, so further ones are ignored
+    # (gunicorn exits right after this hook).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGQUIT, signal.SIG_IGN)
     close_screens()
 
 
