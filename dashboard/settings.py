@@ -96,6 +96,9 @@ class Settings:
     frame_ancestors: str = _setting(
         "", "Origins allowed to frame the pages (space-separated); empty: none may"
     )
+    open311_public: bool = _setting(
+        False, "Serve /open311/v2/ (read-only) to anyone, for an open-data portal; else a key"
+    )
     audit_retention_days: int = _setting(
         180, "Days audit rows stay in the database before `audit archive` moves them (>= 180)"
     )

@@ -90,6 +90,8 @@ def check(app: App) -> Any:
         if refused is not None:
             return refused
     who = auth.principal()
+    if who is None and app.settings.open311_public and _open_data(path, request.method):
+        return None  # configured as open data: GeoReport v2 reads for anyone
     if who is None:
         return _anonymous(path)
     if who.must_change_password and path != "/password":
@@ -99,6 +101,11 @@ def check(app: App) -> Any:
     if path.startswith("/wall") and request.args.get("screen") and who.kind == "user":
         session["screen"] = request.args["screen"]  # a signed-in user picks one
     return None
+
+
+def _open_data(path: str, method: str) -> bool:
+    """A GeoReport v2 read: what an open-data portal may be given without a key."""
+    return path.startswith("/open311/v2/") and method in ("GET", "HEAD")
 
 
 def _open_with_token(app: App, raw: str) -> Any:
