@@ -64,6 +64,15 @@ def hall(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[H
     running.stop()
 
 
+@pytest.fixture(scope="module")
+def module_hall(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[Hall]:
+    """A hall for one module: one whose many cases would crowd the shared hall's boards
+    (a board shows a page of cases, so another module's new case could be off it)."""
+    running = Hall(tmp_path_factory.mktemp("module-hall"), redis_url)
+    yield running
+    running.stop()
+
+
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
     """A fresh page at 1920x1080.

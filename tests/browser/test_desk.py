@@ -20,6 +20,12 @@ from tests.stories import story
 GRID_ROW = '.desk-grid .ag-center-cols-container [row-id="{}"]'
 
 
+@pytest.fixture(scope="module")
+def hall(module_hall: Hall) -> Hall:
+    """This module's own hall: its cases stay off the other modules' boards."""
+    return module_hall
+
+
 @pytest.fixture
 def desk(browser: Browser, hall: Hall) -> Iterator[Page]:
     """The desk at 1920x1080, signed in as the demo's commander, table loaded."""

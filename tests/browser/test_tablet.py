@@ -22,6 +22,13 @@ SIZES = [(768, 1024), (1366, 1024)]
 WAIT = 60_000
 XIANGZHOU, DOUMEN = "440402", "440403"
 
+
+@pytest.fixture(scope="module")
+def hall(module_hall: Hall) -> Hall:
+    """This module's own hall: its cases stay off the other modules' boards."""
+    return module_hall
+
+
 # Everything a finger can use: links, controls, focusable and pointer-cursor elements.
 TARGETS = """() => [...document.querySelectorAll('.tablet *')].filter(el => {
     const style = getComputedStyle(el);
