@@ -182,3 +182,35 @@ def test_from_now_plays_the_export_as_if_it_were_today(
     assert len(times) == summary.events and all(began <= t <= ended for t in times)
     drain(make_ingest(redis_client, new_york, settings, "replay", batch_size=500))
     assert dead_letters(redis_client, settings.stream_key) == []
+
+
+LA_2017, LA_2018 = (
+    DATA / "la_myla311" / f"myla311_{n}.csv" for n in ("2017_subset", "2018_jan_mini")
+)
+LA_2020 = DATA / "la_myla311" / "myla311_2020_jan_requests.csv"
+BALTIMORE = DATA / "baltimore_311" / "baltimore_311_customer_service_requests.csv"
+CHICAGO = DATA / "chicago_open311_v2" / "chicago_requests_with_notes.json"
+NO_XY, BACKWARDS, DUPLICATE = "no coordinates", "closed before created", "duplicate request"
+
+
+@pytest.mark.parametrize(
+    ("path", "city", "counts"),
+    [
+        (NYC_2013, NEW_YORK, (2386, 2303, 2226, {NO_XY: 82, BACKWARDS: 1})),
+        (NYC_2022, NEW_YORK, (924, 913, 477, {NO_XY: 11})),
+        (LA_2017, LOS_ANGELES, (9999, 8234, 7986, {NO_XY: 1753, BACKWARDS: 12})),
+        (LA_2018, LOS_ANGELES, (10000, 8885, 8606, {NO_XY: 1102, BACKWARDS: 13})),
+        (LA_2020, LOS_ANGELES, (10000, 9989, 9702, {NO_XY: 11})),
+        (BALTIMORE, NEW_YORK, (3000, 2813, 1265, {NO_XY: 130, DUPLICATE: 57})),
+        (CHICAGO, NEW_YORK, (50, 50, 49, {})),
+    ],
+    ids=["nyc-2013", "nyc-2022", "la-2017", "la-2018", "la-2020", "baltimore", "chicago"],
+)
+def test_each_shared_dataset_replays_to_known_counts(
+    path: Path, city: Path, counts: tuple, redis_client, settings
+) -> None:
+    """Rows read, stories, closed cases and rows set aside by reason, per real export."""
+    producer = Producer(redis_client, settings.stream_key)
+    summary = replay(path, load_mapping(city / "replay.yaml"), "UTC", producer)
+    print("\n" + "\n".join(summary.lines()[:3]))
+    assert (summary.rows, summary.stories, summary.closed, dict(summary.set_aside)) == counts
