@@ -158,6 +158,10 @@ def test_urging_publishes_with_the_commanders_name_and_is_audited(desk: Page, ha
         return r && r.textContent.includes('×1'); }}""",
         timeout=30_000,
     )
+    # The detail follows too: the urge comes back through the stream into its history.
+    desk.wait_for_selector(
+        f'.case-detail[data-case-id="{case_id}"] [data-event-type="case.urged"]', timeout=30_000
+    )
     entries = hall.producer.redis.xrange(hall.settings.stream_key)
     urged = [json.loads(f[b"event"]) for _, f in entries]
     urged = [e for e in urged if e["type"] == "case.urged" and e["case_id"] == case_id]
