@@ -29,6 +29,7 @@ COUNTS = ("dispatched", "due_to_close", "closed", "closed_on_time")
 COUNT_LABELS = ("col_dispatched", "col_due", "col_closed", "col_on_time")
 RATES = ("closure_rate", "on_time_rate", "handling_rate", "rework_rate", "overdue_pending_rate")
 CSS = "/tablet/assets/bulletin.css"
+SCRIPT = "/tablet/assets/bulletin.js"
 FONTS = "/tablet/assets/fonts/fonts.css"
 
 
@@ -92,14 +93,25 @@ def table(title: str, rows: list[list[str]], text: dict[str, str], section: str)
             f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></section>")  # fmt: skip
 
 
-def page(app: App) -> Any:
-    """The printable bulletin of a month."""
-    now, text = datetime.now(UTC), labels(app.settings.language)
+Asked = tuple[datetime, str, dict[str, list[Ranked | Figures]], dict[str, str]]
+
+
+def _asked(app: App) -> Asked | Response:
+    """Now, the month asked for and its lines and names; or the 400 of a bad month."""
+    now = datetime.now(UTC)
     try:
         value, period = month_asked(app, now)
     except BadMonth as error:
         return Response(escape(str(error)), status=400, mimetype="text/plain")
-    found, named = lines(app, period, now), names(app)
+    return now, value, lines(app, period, now), names(app)
+
+
+def page(app: App) -> Any:
+    """The printable bulletin of a month."""
+    asked = _asked(app)
+    if isinstance(asked, Response):
+        return asked
+    (now, value, found, named), text = asked, labels(app.settings.language)
     title = text["bulletin_title"].format(month=value)
     city = found["city"][0] if found["city"] else None
     figures = " · ".join(f"{escape(text['name_' + k])} {percent(getattr(city, k))}" for k in RATES)
@@ -117,13 +129,14 @@ def page(app: App) -> Any:
         f"<meta charset='utf-8'><meta name='viewport' content='width=device-width'>"
         f"<title>{escape(title)}</title><style>@page {{ size: A4; margin: 12mm }}</style>"
         f"<link rel='stylesheet' href='{FONTS}'>"
-        f"<link rel='stylesheet' href='{CSS}'></head><body class='bulletin' data-month='{value}'>"
+        f"<link rel='stylesheet' href='{CSS}'><script src='{SCRIPT}' defer></script></head>"
+        f"<body class='bulletin' data-month='{value}'>"
         f"<form class='no-print' method='get'>"
         f"<a href='/tablet/'>← {escape(text['tablet_back'])}</a>"
         f"<label>{escape(text['bulletin_month'])} <input type='month' name='month' "
         f"value='{value}'></label><button type='submit'>OK</button>"
         f"<a href='/tablet/bulletin.csv?month={value}' data-csv='1'>{escape(text['csv'])}</a>"
-        f"<button type='button' onclick='window.print()'>{escape(text['bulletin_print'])}</button>"
+        f"<button type='button' data-print='1'>{escape(text['bulletin_print'])}</button>"
         f"</form><h1>{escape(title)}</h1>{summary}{sections}"
         f"<p class='note'>{escape(text['bulletin_note'])}</p>"
         f"<p class='issued'>{escape(issued)}</p></body></html>"
@@ -133,12 +146,10 @@ def page(app: App) -> Any:
 
 def csv_file(app: App) -> Any:
     """The bulletin as CSV (UTF-8 with a BOM, so Excel reads the Chinese)."""
-    now, text = datetime.now(UTC), labels(app.settings.language)
-    try:
-        value, period = month_asked(app, now)
-    except BadMonth as error:
-        return Response(escape(str(error)), status=400, mimetype="text/plain")
-    found, named = lines(app, period, now), names(app)
+    asked = _asked(app)
+    if isinstance(asked, Response):
+        return asked
+    (_, value, found, named), text = asked, labels(app.settings.language)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([text["bulletin_month"], "by", text["code"], *headings(text)])

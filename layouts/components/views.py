@@ -15,12 +15,12 @@ from streams.names import Push
 # Each view loads the shared assets (live push, banner) and its own, not the others'.
 # No view loads the map's clustering engine as a page script: its worker does.
 IGNORE = {
-    "wall": r"(^|/)(desk\.css|desk-cases\.css|desk\.js|tablet\.(js|css)|bulletin\.css"
+    "wall": r"(^|/)(desk\.css|desk-cases\.css|desk\.js|tablet\.(js|css)|bulletin\.(css|js)"
     r"|cluster-worker\.js)$",
-    "desk": r"(^|/)((wall|map)\.(js|css)|tablet\.(js|css)|bulletin\.css|supercluster\.min\.js"
+    "desk": r"(^|/)((wall|map)\.(js|css)|tablet\.(js|css)|bulletin\.(css|js)|supercluster\.min\.js"
     r"|cluster-worker\.js)$",
-    # bulletin.css is for the bulletin's own page (layouts/bulletin.py), which links it.
-    "tablet": r"(^|/)((wall|map)\.(js|css)|desk\.js|desk-cases\.css|bulletin\.css"
+    # bulletin.css/.js are for the bulletin's own page (layouts/bulletin.py), which links it.
+    "tablet": r"(^|/)((wall|map)\.(js|css)|desk\.js|desk-cases\.css|bulletin\.(css|js)"
     r"|supercluster\.min\.js"
     r"|cluster-worker\.js)$",
 }

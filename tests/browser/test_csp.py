@@ -72,3 +72,20 @@ def test_views_run_under_the_real_csp_and_html_in_cases_is_inert(
     page.context.close()
     assert violations == [] and seen["console"] == [], (violations, seen["console"])
     assert seen["errors"] == [] and seen["dialogs"] == [], seen
+
+
+def test_the_bulletins_print_button_works_under_the_real_csp(browser: Browser, hall: Hall) -> None:
+    """The print button is wired by a script file: the CSP runs no inline handler."""
+    seen: dict[str, list[str]] = {"console": [], "errors": [], "dialogs": []}
+    page = strict_page(browser, seen)
+    page.add_init_script("window.print = () => { window.__printed = true; };")
+    hall.add_user("csp-bulletin", Role.LEADER)
+    hall.sign_in(page, "csp-bulletin", "/tablet/")
+    page.goto(f"{hall.base_url}/tablet/bulletin")
+    page.wait_for_selector("body.bulletin [data-print]", timeout=60_000)
+    until(page, "document.readyState === 'complete'")
+    page.click("[data-print]")
+    until(page, "window.__printed === true", timeout_s=30)
+    violations = page.evaluate("() => window.__csp || []")
+    page.context.close()
+    assert violations == [] and seen["console"] == [], (violations, seen["console"])
