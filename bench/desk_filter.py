@@ -27,15 +27,15 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from dashboard.domain.catalogue import load_catalogue
 from dashboard.process import demo
-from dashboard.runtime import EmbeddedRedis, free_port
+from dashboard.runtime import free_port
 from dashboard.settings import Settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from wall_load import chromium_args, fill  # noqa: E402  (a sibling script)
+from wall_load import browser_and_redis, fill  # noqa: E402  (a sibling script)
 
 TIMEOUT_MS = 300_000
 CHANGE = """args => new Promise(resolve => {
@@ -78,7 +78,7 @@ def change(page: Page, control: str, value: Any) -> dict[str, float]:
 
 def measure(browser: Browser, base: str, password: str, repeat: int) -> dict[str, Any]:
     """The desk's load, each filter's times and the baseline."""
-    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    context = browser.new_context(bypass_csp=True, viewport={"width": 1920, "height": 1080})
     page = context.new_page()
     figures: dict[str, Any] = {"load": open_desk(page, base, password), "filters": {}}
     baseline: list[float] = []
@@ -133,16 +133,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    server = EmbeddedRedis(Path(tempfile.mkdtemp(prefix="bench-desk-redis-")))
-    chromium = shutil.which("chromium") or "/usr/bin/chromium"
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=chromium, args=chromium_args())
-            for count in args.sizes:
-                report(run_size(browser, server.url, count, args.seed, args.repeat))
-            browser.close()
-    finally:
-        server.stop()
+    with browser_and_redis("bench-desk-redis-") as (browser, redis_url):
+        for count in args.sizes:
+            report(run_size(browser, redis_url, count, args.seed, args.repeat))
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -215,7 +216,7 @@ def one_update(page: Page, settings: Settings, catalogue: Catalogue) -> dict[str
 
 def measure(browser: Browser, settings: Settings, token: str, catalogue: Catalogue) -> dict:
     """Open the wall once and take every figure."""
-    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    context = browser.new_context(bypass_csp=True, viewport={"width": 1920, "height": 1080})
     page = context.new_page()
     page.add_init_script(LONG_TASKS)
     cdp = context.new_cdp_session(page)
@@ -306,13 +307,24 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--keep", action="store_true", help="keep the data folders")
     args = parser.parse_args()
-    server = EmbeddedRedis(Path(tempfile.mkdtemp(prefix="bench-wall-redis-")))
+    with browser_and_redis("bench-wall-redis-") as (browser, redis_url):
+        for count in args.sizes:
+            report(run_size(browser, redis_url, count, args.seed, args.keep))
+
+
+@contextmanager
+def browser_and_redis(prefix: str) -> Iterator[tuple[Browser, str]]:
+    """Debian's Chromium with the browser tests' flags, and an embedded Redis's URL.
+
+    Pages are opened with bypass_csp, as in the browser tests: Playwright evaluates
+    its string predicates as strings, which the server's CSP refuses to run.
+    """
+    server = EmbeddedRedis(Path(tempfile.mkdtemp(prefix=prefix)))
     chromium = shutil.which("chromium") or "/usr/bin/chromium"
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=chromium, args=chromium_args())
-            for count in args.sizes:
-                report(run_size(browser, server.url, count, args.seed, args.keep))
+            yield browser, server.url
             browser.close()
     finally:
         server.stop()

@@ -41,16 +41,13 @@ LIGHTS = ("red", "yellow", "green", "none")
 def case_work(app: App) -> html.Div:
     """Filters above, the table and the detail side by side, alerts on the right."""
     words = text(app.settings.language)
-    # Empty at first: desk.js puts the URL's filter on them (Dash builds the layout
-    # in a request of its own, which does not carry the page's query).
-    query: dict[str, str] = {}
     return html.Div(
         [
             dcc.Location(id="desk-url", refresh=False),
             dcc.Store(id="desk-meta", data=meta(app)),
             dcc.Store(id="desk-started"),
             dcc.Store(id="desk-changed"),
-            filters(app, words, query),
+            filters(app, words),
             html.Div(
                 [
                     html.Div(
@@ -72,13 +69,11 @@ def case_work(app: App) -> html.Div:
     )
 
 
-def filters(app: App, words: dict[str, str], query: Any) -> html.Div:
-    """Every filter, starting from the URL's query."""
+def filters(app: App, words: dict[str, str]) -> html.Div:
+    """Every filter, empty: desk.js puts the URL's filter on them (Dash builds the
+    layout in a request of its own, which does not carry the page's query)."""
     catalogue, names = app.catalogue, codes(app.settings.language)
     english = app.settings.language == "en"
-
-    def picked(key: str) -> list[str]:
-        return [v for v in str(query.get(key, "")).split(",") if v]
 
     def named(items: Any) -> list[dict[str, str]]:
         return [{"label": i.name_en if english else i.name, "value": i.code} for i in items]
@@ -102,7 +97,7 @@ def filters(app: App, words: dict[str, str], query: Any) -> html.Div:
         dcc.Input(
             id="filter-text",
             type="search",
-            value=query.get("q", ""),
+            value="",
             debounce=0.3,
             placeholder=words["filter_text"],
             className="filter-text",
@@ -112,7 +107,7 @@ def filters(app: App, words: dict[str, str], query: Any) -> html.Div:
         controls.append(
             dcc.Dropdown(
                 choices[key],
-                picked(key),
+                [],
                 id=control_id,
                 multi=True,
                 placeholder=words[control_id.replace("-", "_")],
@@ -125,7 +120,7 @@ def filters(app: App, words: dict[str, str], query: Any) -> html.Div:
                 {"label": words["filter_supervised"], "value": "sv"},
                 {"label": words["filter_closed"], "value": "closed"},
             ],
-            [k for k in ("sv", "closed") if query.get(k) == "1"],
+            [],
             id="filter-flags",
             inline=True,
         )  # fmt: skip
