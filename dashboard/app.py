@@ -12,6 +12,7 @@ from datetime import timedelta
 from flask import Flask
 from flask_compress import Compress
 from flask_socketio import SocketIO
+from gevent import monkey
 from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -57,13 +58,11 @@ def create_app(
         COMPRESS_MIMETYPES=["application/json", "text/html", "text/css", "application/javascript"],
     )
     Compress(server)
-    # threading mode: maintained (simple-websocket), no monkey-patching of the Redis
-    # and database drivers; websocket transport only, so several web processes need
-    # no sticky sessions.
+    # Websocket transport only, so several web processes need no sticky sessions.
     socketio = SocketIO(
         server,
         client_manager=ResyncingRedisManager(redis_url, channel=SOCKETIO_CHANNEL),
-        async_mode="threading",
+        async_mode=async_mode(),
         transports=["websocket"],
     )
     if settings.trusted_proxies:
@@ -95,6 +94,13 @@ def create_app(
     )
     _register(app)
     return app
+
+
+def async_mode() -> str:
+    """gevent under `commandhall serve` (gunicorn's gevent worker has patched the
+    standard library before the app is built), threads anywhere else (tests' clients,
+    a plain WSGI server): the mode must match the server, whichever is installed."""
+    return "gevent" if monkey.is_module_patched("socket") else "threading"
 
 
 def _register(app: App) -> None:

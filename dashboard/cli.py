@@ -71,15 +71,17 @@ def init_db_command(**values: Any) -> None:
 @main.command()
 @settings_options
 @click.option("--workers", default=1, show_default=True, help="gunicorn worker processes")
-@click.option("--threads", default=100, show_default=True, help="threads (screens) per worker")
-def serve(workers: int, threads: int, **values: Any) -> None:
+@click.option(
+    "--connections", default=2000, show_default=True, help="open connections (screens) per worker"
+)
+def serve(workers: int, connections: int, **values: Any) -> None:
     """Run the web server."""
     from dashboard import runtime
     from dashboard.process import serve as web
 
     settings = to_settings(values)
     settings = settings.with_(redis_url=runtime.redis_url(settings))
-    web.serve(settings, workers=workers, threads=threads)
+    web.serve(settings, workers=workers, connections=connections)
 
 
 @main.command()

@@ -1,8 +1,13 @@
-"""Serve the web app with gunicorn's threaded worker.
+"""Serve the web app with gunicorn's gevent worker.
 
-Threaded workers fit Flask-SocketIO's threading mode: each websocket holds a thread,
-so `threads` bounds the screens one worker serves. Several workers (or machines)
-need no sticky sessions because browsers use the websocket transport only.
+Every open screen is a websocket that never ends. With threaded workers each one
+held one of the worker's threads for its whole life, so 100 screens took every
+thread and the 101st request (a page load, /healthz) waited for ever. Under gevent
+a connection is a greenlet: `connections` (not threads) bounds the screens one
+worker holds, and HTTP requests are served between their frames. Flask-SocketIO
+supports gevent with simple-websocket (no gevent-websocket needed); psycopg 3 and
+redis-py cooperate with gevent's patched sockets by themselves. Several workers (or
+machines) need no sticky sessions because browsers use the websocket transport only.
 
 An open websocket is a request that never ends: on shutdown the worker closes
 every screen's connection first (screens reconnect by themselves), or gunicorn
@@ -12,6 +17,7 @@ would wait out its graceful timeout and then SIGKILL the worker.
 from __future__ import annotations
 
 import signal
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -52,38 +58,41 @@ def close_screens() -> None:
             socket.close(wait=False, abort=True)
 
 
+def _post_fork(server: Any, worker: Any) -> None:
+    # The gevent worker patches the standard library right after this, in a process
+    # that has imported ssl already (redis-py and urllib3 do on import). gevent warns
+    # of modules that took names from ssl directly: redis.asyncio and urllib3, which
+    # the web process never uses (its Redis client is redis-py's synchronous one,
+    # which looks ssl up at each connection, after the patch).
+    warnings.filterwarnings("ignore", message="Monkey-patching ssl after ssl", module="gunicorn")
+
+
 def _post_worker_init(worker: Any) -> None:
-    # SIGTERM (graceful stop) ends the worker's loop, then gunicorn waits for every
-    # request: close the websockets first so that wait is short.
+    # Every way of stopping a worker becomes one: close the websockets first (screens
+    # reconnect by themselves), then end the worker's loop, which lets the requests
+    # still running finish. SIGTERM is gunicorn's graceful stop. SIGINT and SIGQUIT
+    # (Ctrl-C; the master passes it on as SIGQUIT) would otherwise exit from a
+    # greenlet with SystemExit, which gevent reports as a failure with a traceback;
+    # the loop ends within a second, well inside the master's graceful timeout.
     def handle_exit(sig: int, frame: Any) -> None:
         close_screens()
         worker.alive = False
 
-    signal.signal(signal.SIGTERM, handle_exit)
+    for stop in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT):
+        signal.signal(stop, handle_exit)
 
 
-def _worker_int(worker: Any) -> None:
-    # SIGINT/SIGQUIT (Ctrl-C, quick stop): the worker exits at once, but its threads
-    # would keep the process alive while their websockets stay open. The master
-    # passes Ctrl-C on as SIGQUIT: a second signal arriving while a screen's
-    # disconnect handler runs would exit from inside it, so further ones are ignored
-    # (gunicorn exits right after this hook).
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGQUIT, signal.SIG_IGN)
-    close_screens()
-
-
-def serve(settings: Settings, workers: int = 1, threads: int = 100) -> None:
+def serve(settings: Settings, workers: int = 1, connections: int = 2000) -> None:
     """Run the web server until it is told to stop."""
     options = {
         "bind": f"{settings.host}:{settings.port}",
         "workers": workers,
-        "worker_class": "gthread",
-        "threads": threads,
+        "worker_class": "gevent",
+        "worker_connections": connections,
         "graceful_timeout": 5,
         "accesslog": None,
         "loglevel": "warning",
+        "post_fork": _post_fork,
         "post_worker_init": _post_worker_init,
-        "worker_int": _worker_int,
     }
     _Server(lambda: wsgi(settings), options).run()
