@@ -30,8 +30,10 @@ from dashboard.web import admin, api, auth, guard, headers, health, open311, scr
 from dashboard.web import desk as desk_api
 from dashboard.web.context import App
 from dashboard.web.screens import ResyncingRedisManager
+from dashboard.web.snapshot import snapshot
+from dashboard.web.warm import WarmSnapshot
 from layouts import BUILD, desk, tablet, wall
-from streams.names import SOCKETIO_CHANNEL
+from streams.names import SOCKETIO_CHANNEL, CaseState
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +61,10 @@ def create_app(
     )
     Compress(server)
     # Websocket transport only, so several web processes need no sticky sessions.
+    manager = ResyncingRedisManager(redis_url, channel=SOCKETIO_CHANNEL)
     socketio = SocketIO(
         server,
-        client_manager=ResyncingRedisManager(redis_url, channel=SOCKETIO_CHANNEL),
+        client_manager=manager,
         async_mode=async_mode(),
         transports=["websocket"],
     )
@@ -92,6 +95,12 @@ def create_app(
         walls=load_walls(settings.walls_file or None),
         build=BUILD,
     )
+    app.warm = WarmSnapshot(
+        lambda: snapshot(app),
+        lambda: screens.start_listening(app),
+        frozenset(state.value for state in CaseState if state.is_open),
+    )
+    manager.warm = app.warm
     _register(app)
     return app
 

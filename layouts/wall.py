@@ -1,8 +1,9 @@
 """The display wall (/wall/): city map, countdown boards per department, KPI strip.
 
-The server renders only the frame and a snapshot; the browser keeps the open cases
-in memory and renders boards, KPIs and map markers from it (assets/wall.js), so one
-renderer serves the first paint and every live push, and countdowns tick locally.
+The server renders only the frame and the screen's rules; the browser loads the open
+cases from the warm snapshot (/api/snapshot), keeps them in memory and renders boards,
+KPIs and map markers from them (assets/wall.js), so one renderer serves the first
+paint and every live push, and countdowns tick locally.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from flask import has_request_context, session
 
 from dashboard.domain.walls import Screen
 from dashboard.web.context import App
-from dashboard.web.snapshot import snapshot
 from layouts.components.citymap import city_map
 from layouts.components.views import data, view_app
 from layouts.i18n import labels
@@ -91,13 +91,13 @@ def layout(app: App) -> html.Div:
                 ],
                 className="wall-body",
             ),
-            # Dash builds the layout once at start-up to check it and serves that copy
-            # in the page itself: the snapshot belongs only in a real request.
+            # What the screen draws by: names, rules, its own layout, the pages' build.
+            # The cases are not in the layout (megabytes at 100,000 open cases, read
+            # per page load): the page loads the warm snapshot from /api/snapshot once
+            # its live connection is up (assets/live.js `begin`).
             dcc.Store(
                 id="wall-snapshot",
-                data={**snapshot(app), "meta": {**meta(app), "screen": screen.as_dict()}}
-                if has_request_context()
-                else None,
+                data={"build": app.build, "meta": {**meta(app), "screen": screen.as_dict()}},
             ),
             dcc.Store(id="wall-live"),
             dcc.Store(id="wall-tick"),

@@ -23,6 +23,7 @@ from dashboard.store.accounts import Accounts
 from dashboard.store.apikeys import ApiKeys
 from dashboard.store.batch import Store
 from dashboard.store.logins import Logins
+from dashboard.web.warm import WarmSnapshot
 
 
 @dataclass
@@ -43,6 +44,8 @@ class App:
     walls: Walls
     # Screens reload when the pages' build changes (an upgrade reaches every screen).
     build: str
+    # The screens' snapshot, kept current from the pushes (create_app makes it).
+    warm: WarmSnapshot | None = None
 
     @property
     def timezone(self) -> str:

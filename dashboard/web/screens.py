@@ -27,18 +27,29 @@ from dashboard.domain.access import Permission, allowed
 from dashboard.store.emergency import audit
 from dashboard.web import auth
 from dashboard.web.context import App
+from dashboard.web.warm import WarmSnapshot
 from streams.names import Push
 
 log = logging.getLogger(__name__)
 
 
 class ResyncingRedisManager(socketio.RedisManager):  # type: ignore[misc]
-    """python-socketio's Redis manager that makes its screens resync after a reconnect.
+    """python-socketio's Redis manager that makes its screens resync after a reconnect
+    and keeps this process's warm snapshot (dashboard.web.warm) in step.
 
-    `_redis_listen_with_retries` is python-socketio's own loop, with two changes: a
-    re-subscription emits RESYNC to this process's clients (only), and retries wait
-    at most 5 s (with jitter) instead of 60, so screens are back soon after Redis.
+    `_redis_listen_with_retries` is python-socketio's own loop, with these changes: a
+    re-subscription emits RESYNC to this process's clients (only), retries wait at most
+    5 s (with jitter) instead of 60, so screens are back soon after Redis, and the warm
+    snapshot hears of every (re)subscription, cut-off and push.
     """
+
+    warm: WarmSnapshot | None = None
+
+    def _redis_connect(self) -> None:
+        super()._redis_connect()
+        # Subscription confirmations are wanted (the warm snapshot waits for one);
+        # python-socketio's _listen passes on only the channel's messages anyway.
+        self.pubsub = self.redis.pubsub(ignore_subscribe_messages=False)
 
     def _redis_listen_with_retries(self) -> Iterator[Any]:
         retry_sleep, subscribed, cut_off = 0.5, False, False
@@ -50,17 +61,38 @@ class ResyncingRedisManager(socketio.RedisManager):  # type: ignore[misc]
                     subscribed, retry_sleep = True, 0.5
                     if cut_off:
                         self._resync_screens()
-                yield from self.pubsub.listen()
+                for message in self.pubsub.listen():
+                    # Redis confirms the subscription before any message published after it.
+                    if message.get("type") == "subscribe" and self.warm is not None:
+                        self.warm.subscribed()
+                    yield message
             except Exception as error:  # what python-socketio catches here, too
                 log.warning("Push: message queue lost (%s); retry in %.1fs", error, retry_sleep)
+                if self.warm is not None:
+                    self.warm.lost()
                 subscribed, cut_off = False, True
                 time.sleep(retry_sleep * random.uniform(0.5, 1.0))
                 retry_sleep = min(retry_sleep * 2, 5.0)
+
+    def _handle_emit(self, message: dict[str, Any]) -> None:
+        if self.warm is not None:
+            data = message.get("data")
+            self.warm.take(message.get("event", ""), data[0] if isinstance(data, list) else data)
+        super()._handle_emit(message)
 
     def _resync_screens(self) -> None:
         log.warning("Push: message queue back; telling this process's screens to resync")
         reason = {"reason": "message queue reconnected"}
         self.emit(Push.RESYNC.value, reason, namespace="/", ignore_queue=True)
+
+
+def start_listening(app: App) -> None:
+    """Start this process's message-queue listener now, not at the first connection
+    (python-socketio's own moment), for the warm snapshot that follows it."""
+    server = app.socketio.server
+    if not server.manager_initialized:
+        server.manager_initialized = True
+        server.manager.initialize()
 
 
 class Screens:

@@ -109,6 +109,10 @@
         var held = live.held;
         live.held = null;
         live.resyncs += 1;
+        // The warm snapshot comes with the pushes made since its body was written
+        // (dashboard/web/warm.py): in order, then those held meanwhile (in order, too:
+        // the ones already in the tail are older than the position and dropped).
+        (snapshot.pushes || []).forEach(function (pair) { deliver(pair[0], pair[1]); });
         held.forEach(function (pair) { deliver(pair[0], pair[1]); });
       });
     }).catch(function () {
@@ -130,7 +134,16 @@
     if (live.socket) { live.socket.disconnect(); }
   };
 
-  live.start = function (build) {
+  // For a screen whose page carries no data (the wall): connect, then load the
+  // snapshot once connected, so every push after it is held and none falls between.
+  // Without a connection within a few seconds it loads anyway: a screen shows what
+  // there is, and the connection's arrival loads it again.
+  live.begin = function (build) {
+    live.start(build, true);
+    setTimeout(function () { if (!live.resyncs && !live.resyncing) { live.resync(); } }, 3000);
+  };
+
+  live.start = function (build, loadOnConnect) {
     if (live.socket || typeof window.io !== "function") { return; }
     live.build = build || null;
     var socket = (live.socket = window.io({
@@ -144,7 +157,7 @@
     socket.on("connect", function () {
       live.connected = true;
       // Anything may have changed while we were away: start again from a snapshot.
-      if (!first) { live.resync(); }
+      if (!first || loadOnConnect) { live.resync(); }
       first = false;
     });
     socket.on("disconnect", function () { live.connected = false; });

@@ -8,7 +8,7 @@
   // ({added, updated, removed}: arrays of case ids; full: the whole set was replaced).
   var wall = {
     cases: new Map(), kpis: null, meta: null, loaded: false, changes: freshChanges(true),
-    page: 0, pages: 1, rotations: 0, units: {}, early: [],
+    page: 0, pages: 1, rotations: 0, units: {},
     // The server's rules (layouts/wall.py meta): which states are open, which stop the clock.
     open: new Set(), stopped: new Set(),
   };
@@ -300,25 +300,16 @@
     return root ? root.getAttribute("data-view") : "overview";
   }
 
-  function render(snapshot) {
-    if (!wall.loaded && snapshot) {
-      load(snapshot);
-      wall.loaded = true;
-      wall.emergency = snapshot.emergency || null;
-      if (ch.has("live")) {
-        var live = ch.get("live");
-        // Pushes that came while the page was drawing: only those after its snapshot
-        // (an older one would put back a case the snapshot already shows closed).
-        wall.early.forEach(function (message) {
-          if (live.after(message, snapshot.epoch, snapshot.seq)) { apply(message); }
-        });
-        live.position(snapshot.epoch, snapshot.seq);
-        live.start(snapshot.build);
-      }
-      wall.early = [];
-      rotate();
-      setTimeout(turnPages, ((wall.meta.screen || {}).page_seconds || 15) * 1000);
+  // The page's store holds the screen's rules and the build; the cases come from the
+  // snapshot live.js loads once connected (resync), whose handler below draws them.
+  function render(page) {
+    if (!wall.meta && page) {
+      wall.meta = page.meta;
+      wall.open = new Set(wall.meta.states.open);
+      wall.stopped = new Set(wall.meta.light.stopped);
+      if (ch.has("live")) { ch.get("live").begin(page.build); }
     }
+    if (!wall.loaded) { return [[], []]; }
     var at = now();
     var urgent = view() === "emergency";
     var groups = byDepartment(at, urgent);
@@ -344,13 +335,19 @@
   ch.when("live", function (live) {
     live.onResync(function (snapshot) {
       load(snapshot);
+      if (!wall.loaded) {
+        wall.loaded = true;
+        wall.emergency = snapshot.emergency || null;
+        rotate();
+        setTimeout(turnPages, ((wall.meta.screen || {}).page_seconds || 15) * 1000);
+      }
       window.dash_clientside.set_props("wall-tick", { data: Date.now() });
     });
     // A push is applied at once and only asks for a redraw: two pushes close together
     // must never overwrite each other in a store before the redraw reads it.
     var pushed = function (message) {
-      // Until the first render the page's components do not exist yet: hold it.
-      if (!wall.loaded) { wall.early.push(message); return; }
+      // Pushes reach the wall only after its first snapshot (live.js holds them).
+      if (!wall.loaded) { return; }
       apply(message);
       window.dash_clientside.set_props("wall-live", { data: Date.now() });
     };
