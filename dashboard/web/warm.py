@@ -165,13 +165,18 @@ class WarmSnapshot:
         assert state.body is not None
         if not state.tail:
             return False
-        return len(state.tail) > self.max_tail or time.monotonic() - state.body.made > self.rebuild_s
+        age = time.monotonic() - state.body.made
+        return len(state.tail) > self.max_tail or age > self.rebuild_s
 
     def _serialize(self, state: _State) -> None:
         rows = list(state.cases.values())
         head = orjson.dumps(
-            {**state.fields, "cases": {"cols": list(COLUMNS), "rows": rows},
-             "epoch": state.epoch, "seq": state.seq}  # fmt: skip
+            {
+                **state.fields,
+                "cases": {"cols": list(COLUMNS), "rows": rows},
+                "epoch": state.epoch,
+                "seq": state.seq,
+            }  # fmt: skip
         )[:-1]  # the object stays open for the tail
         compressor = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS)  # gzip
         gzip_head = compressor.compress(head)
@@ -208,9 +213,7 @@ class WarmSnapshot:
             buffered, self._buffer = self._buffer or [], None
             if epoch is None or seq is None or not self._subscribed.is_set():
                 return None  # no count to keep it by (Redis went away meanwhile)
-            state = _State(
-                epoch, seq, self._open, {row[0]: row for row in cases["rows"]}, snapshot
-            )
+            state = _State(epoch, seq, self._open, {row[0]: row for row in cases["rows"]}, snapshot)
             self._state = state
             for event, message in buffered:
                 if self._state is not None:
