@@ -48,6 +48,8 @@ def wsgi(settings: Settings) -> Any:
     """The WSGI application for the settings (built in the worker, after the fork)."""
     app = create_app(settings)
     _built.append(app)
+    if app.warm is not None:  # read the screens' snapshot before the first screen asks
+        app.socketio.start_background_task(app.warm.prepare)
     return app.server
 
 

@@ -44,6 +44,7 @@ def report(app: App) -> dict[str, Any]:
         body["database_error"] = str(error.__cause__ or error)
     # Reported, not a failure: a load balancer must not pull a server for next year.
     body["calendar"] = coverage(app)
+    body["snapshot"] = app.warm.stats() if app.warm is not None else None
     body["problems"] = ingest_problems(app, body) if body["redis"] else ["redis unreachable"]
     body["ok"] = body["redis"] and body["database"] and not body["problems"]
     return body

@@ -139,11 +139,13 @@
   // Without a connection within a few seconds it loads anyway: a screen shows what
   // there is, and the connection's arrival loads it again.
   live.begin = function (build) {
-    live.start(build, true);
+    live.loadOnConnect = true;
+    // Another script (the banner) may have started the connection already.
+    if (live.connected) { live.resync(); } else { live.start(build); }
     setTimeout(function () { if (!live.resyncs && !live.resyncing) { live.resync(); } }, 3000);
   };
 
-  live.start = function (build, loadOnConnect) {
+  live.start = function (build) {
     if (live.socket || typeof window.io !== "function") { return; }
     live.build = build || null;
     var socket = (live.socket = window.io({
@@ -157,7 +159,7 @@
     socket.on("connect", function () {
       live.connected = true;
       // Anything may have changed while we were away: start again from a snapshot.
-      if (!first || loadOnConnect) { live.resync(); }
+      if (!first || live.loadOnConnect) { live.resync(); }
       first = false;
     });
     socket.on("disconnect", function () { live.connected = false; });
