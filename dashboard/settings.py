@@ -102,6 +102,12 @@ class Settings:
     audit_retention_days: int = _setting(
         180, "Days audit rows stay in the database before `audit archive` moves them (>= 180)"
     )
+    stream_retention_days: float = _setting(
+        7.0, "Days applied stream entries are kept before the ingest worker trims them"
+    )
+    dead_letter_retention_days: float = _setting(
+        30.0, "Days dead letters are kept before the ingest worker trims them"
+    )
 
     @property
     def data_path(self) -> Path:
