@@ -75,6 +75,9 @@ class Settings:
     earliest_year: int = _setting(2000, "Events dated before this year are refused")
     stall_s: float = _setting(30.0, "Seconds without ingest progress before /healthz says stalled")
     max_lag: int = _setting(10000, "Entries waiting for ingest beyond which /healthz says behind")
+    heartbeat_timeout_s: float = _setting(
+        10.0, "Seconds without an ingest worker's heartbeat after which /healthz answers 503"
+    )
     session_idle_minutes: float = _setting(
         30.0, "Minutes without activity after which a user's session ends (walls never idle)"
     )

@@ -36,7 +36,7 @@ ELSEWHERE = {("POST", "/login"), ("GET", "/logout"), ("POST", "/logout")}
 
 def who_may(method: str, rule: str) -> set[str]:
     """The principals that may use a route: the specification, written out."""
-    if rule in ("/healthz", "/login") or re.match(
+    if rule in ("/healthz", "/healthz/live", "/healthz/ready", "/login") or re.match(
         r"^/(wall|desk|tablet)/(assets/|_dash-component-suites/|_favicon\.ico)", rule
     ):
         return EVERYONE

@@ -28,7 +28,9 @@ log = logging.getLogger(__name__)
 VIEWS = {"wall": Permission.VIEW_WALL, "desk": Permission.VIEW_DESK}
 VIEWS["tablet"] = Permission.VIEW_TABLET
 STATIC = ("_dash-component-suites/", "assets/", "_favicon.ico")
-PUBLIC_EXACT = frozenset({"/healthz", "/login", "/logout", "/favicon.ico"})
+PUBLIC_EXACT = frozenset(
+    {"/healthz", "/healthz/live", "/healthz/ready", "/login", "/logout", "/favicon.ico"}
+)
 PUBLIC_PREFIXES = tuple(f"/{view}/{part}" for view in VIEWS for part in STATIC)
 # Paths a signed-in person may open whatever their role (home, own password).
 ANY_PERSON = "any_person"
