@@ -105,6 +105,12 @@ class Settings:
     audit_retention_days: int = _setting(
         180, "Days audit rows stay in the database before `audit archive` moves them (>= 180)"
     )
+    metrics_allow: str = _setting(
+        "", "Addresses or networks (space-separated) that may read /metrics without a key"
+    )
+    ingest_metrics_port: int = _setting(
+        0, "Port of the ingest worker's own Prometheus endpoint on --host; 0: none"
+    )
     stream_retention_days: float = _setting(
         7.0, "Days applied stream entries are kept before the ingest worker trims them"
     )

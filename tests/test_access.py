@@ -46,6 +46,10 @@ def who_may(method: str, rule: str) -> set[str]:
         method == "POST"
     ):
         return {"commander"}  # switch, urge (the sample action), acknowledge
+    if rule == "/api/screens/latency":
+        return WALL  # every screen reports its push delays
+    if rule == "/metrics":
+        return API  # and the addresses of --metrics-allow (none here)
     if rule.startswith("/api/desk/"):
         return PEOPLE
     if rule.startswith(("/api/", "/open311/v2/")):

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from prometheus_client import multiprocess
 
 from dashboard.app import create_app
 from dashboard.settings import Settings
@@ -73,6 +74,11 @@ def _worker_int(worker: Any) -> None:
     close_screens()
 
 
+def _child_exit(server: Any, worker: Any) -> None:
+    # A dead worker's screens are gone: its live gauges leave the multiprocess sums.
+    multiprocess.mark_process_dead(worker.pid)
+
+
 def serve(settings: Settings, workers: int = 1, threads: int = 100) -> None:
     """Run the web server until it is told to stop."""
     options = {
@@ -85,5 +91,6 @@ def serve(settings: Settings, workers: int = 1, threads: int = 100) -> None:
         "loglevel": "warning",
         "post_worker_init": _post_worker_init,
         "worker_int": _worker_int,
+        "child_exit": _child_exit,
     }
     _Server(lambda: wsgi(settings), options).run()
