@@ -196,6 +196,7 @@ class Consumer:
             try:
                 if not self.lease.hold():
                     return
+                self.beat()  # alive and retrying: /healthz says stalled, not gone
             except TRANSIENT:
                 pass  # Redis is down: nobody else can take the lease either
 

@@ -119,3 +119,28 @@ def test_healthz_reports_the_calendars_reach_and_a_missing_year(
     assert body["calendar"]["covered_until"] == "2026-12-31"
     assert body["calendar"]["warning"] is True
     assert body["calendar"]["missing"][0].startswith("2027: no published schedule")
+
+
+def test_a_worker_retrying_an_outage_is_stalled_not_gone(
+    redis_client, producer, settings, engine, rules
+) -> None:
+    """Between long retries the worker still beats: /healthz says stalled, not stuck."""
+    producer.publish_many(case_events(1))
+    down = Store(make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none"), rules)
+    ingest = make_ingest(redis_client, down, settings, "a")
+    ingest.consumer.backoff.next_delay = lambda: 6.0  # type: ignore[method-assign]
+    stop = threading.Event()
+    thread = threading.Thread(target=ingest.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        client = health(settings, engine, stall_s=0.5, heartbeat_timeout_s=2.0)
+        while client.get("/healthz").get_json()["ingest"] is None:
+            time.sleep(0.1)  # its first failure is its first heartbeat
+        deadline = time.monotonic() + 5  # well into the 6 s pause
+        while time.monotonic() < deadline:
+            problems = client.get("/healthz").get_json()["problems"]
+            assert problems and not problems[0].startswith("stuck"), problems
+            time.sleep(0.3)
+    finally:
+        stop.set()
+        thread.join(10)
