@@ -18,7 +18,7 @@ from prometheus_client import REGISTRY
 from dashboard.app import App, create_app
 from dashboard.domain.networks import address_allowed, networks_of
 from dashboard.process import demo
-from dashboard.runtime import free_port
+from dashboard.runtime import StartupError, free_port
 from dashboard.settings import Settings
 from streams.names import EVENT_FIELD
 from streams.producer import Producer
@@ -77,6 +77,12 @@ def test_allowed_addresses_are_whole_networks_and_loopback_only_when_said() -> N
     assert not address_allowed("127.0.0.1", listed, loopback=False)
     assert address_allowed("127.0.0.1", [], loopback=True)
     assert not address_allowed("not an address", listed, loopback=True)
+
+
+def test_a_bad_allow_list_is_a_start_up_error(settings: Settings, engine) -> None:
+    """A typo in --metrics-allow stops the start with its name, not a 500 per scrape."""
+    with pytest.raises(StartupError, match="--metrics-allow"):
+        create_app(settings.with_(metrics_allow="10.0.0.0/33"), engine=engine)
 
 
 def test_a_wall_reports_its_push_delays(app: App) -> None:

@@ -21,6 +21,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from prometheus_client import Counter, Histogram, make_wsgi_app
 
 from dashboard.domain.networks import address_allowed, networks_of
+from dashboard.runtime import StartupError
 from streams.consumer import Item, Rejection
 from streams.names import EVENT_FIELD, EventType
 
@@ -75,7 +76,11 @@ class _Quiet(WSGIRequestHandler):
 
 def serve(host: str, port: int, allow: str) -> WSGIServer:
     """Serve this process's metrics in a daemon thread; the server (to shut down)."""
-    networks, metrics = networks_of(allow), make_wsgi_app()
+    try:
+        networks = networks_of(allow)
+    except ValueError as error:
+        raise StartupError(f"--metrics-allow: {error}") from error
+    metrics = make_wsgi_app()
 
     def guarded(environ: dict[str, Any], start: Callable[..., Any]) -> Iterable[bytes]:
         if not address_allowed(environ.get("REMOTE_ADDR"), networks, loopback=True):
@@ -83,7 +88,10 @@ def serve(host: str, port: int, allow: str) -> WSGIServer:
             return [b"not an allowed address (see --metrics-allow)\n"]
         return metrics(environ, start)  # type: ignore[no-any-return]
 
-    server = make_server(host, port, guarded, handler_class=_Quiet)
+    try:
+        server = make_server(host, port, guarded, handler_class=_Quiet)
+    except OSError as error:  # most often: the port is taken (a second worker here?)
+        raise StartupError(f"ingest metrics on {host}:{port}: {error}") from error
     threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
     log.info("Metrics: ingest worker's endpoint on http://%s:%d/metrics", host, port)
     return server

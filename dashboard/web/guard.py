@@ -19,6 +19,7 @@ from flask import Response, jsonify, redirect, request, session
 
 from dashboard.domain.access import Permission, Role, allowed
 from dashboard.domain.networks import address_allowed, networks_of
+from dashboard.runtime import StartupError
 from dashboard.store import audit
 from dashboard.web import auth
 from dashboard.web.actions import ACTIONS
@@ -119,7 +120,7 @@ def _open_data(path: str, method: str) -> bool:
 
 def _scraper(app: App) -> bool:
     """Whether the request comes from an address `--metrics-allow` lets read /metrics."""
-    networks = networks_of(app.settings.metrics_allow)
+    networks = networks_of(app.settings.metrics_allow)  # checked at start (register)
     return address_allowed(auth.address(), networks, loopback=False)
 
 
@@ -167,6 +168,10 @@ def _why_not(who: auth.Principal, why: str) -> str:
 
 def register(app: App) -> None:
     """Install the guard (after Flask-Login, so the principal can be loaded)."""
+    try:
+        networks_of(app.settings.metrics_allow)
+    except ValueError as error:  # said at start, not as a 500 at every scrape
+        raise StartupError(f"--metrics-allow: {error}") from error
     app.server.before_request(functools.partial(check, app))
 
 
