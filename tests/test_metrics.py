@@ -22,6 +22,7 @@ from dashboard.runtime import StartupError, free_port
 from dashboard.settings import Settings
 from streams.names import EVENT_FIELD
 from streams.producer import Producer
+from streams.retention import trim
 from tests.test_emergency import apply, raised
 from tests.test_ingest import case_events, drain, make_ingest
 from tests.test_security import without_message_queue
@@ -246,3 +247,16 @@ def test_two_web_workers_add_up_and_ingest_has_its_own_endpoint(
             time.sleep(0.3)
     finally:
         demo.stop_all(children)
+
+
+def test_retention_figures_are_exported(app: App, redis_client) -> None:
+    """What retention trimmed, and what is left, per stream."""
+    stream = app.settings.stream_key
+    old = int((time.time() - 10 * 86_400) * 1000)
+    for i in range(4):
+        redis_client.xadd(stream, {EVENT_FIELD: "{}"}, id=f"{old}-{i}")
+    redis_client.xgroup_create(stream, "g", id="$")  # as if all were read and acknowledged
+    trim(redis_client, stream, 7 * 86_400, exact=True)
+    text = scrape(app)
+    assert value(text, 'commandhall_stream_trimmed_entries_total{stream="cases"}') == 4
+    assert value(text, 'commandhall_stream_length{stream="cases"}') == 0

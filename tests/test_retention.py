@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 
@@ -84,14 +85,16 @@ def test_approximate_trimming_never_goes_past_the_bound(redis_client, stream_key
     assert ids_of(redis_client, stream_key)[-400:] == old[600:]
 
 
-def test_dead_letters_are_trimmed_by_their_retention(redis_client, stream_key) -> None:
-    """The dead-letter stream has no group: its retention alone decides."""
+def test_dead_letters_are_trimmed_by_their_retention(redis_client, stream_key, caplog) -> None:
+    """The dead-letter stream has no group: its retention alone decides; it is logged."""
+    caplog.set_level(logging.INFO, logger="dashboard.process.retention")
     dead = dead_letter_key(stream_key)
     add_days_ago(redis_client, dead, 40, 2)
     kept = add_days_ago(redis_client, dead, 10, 1)
     trimmed = StreamRetention(redis_client, stream_key, 7, 30, exact=True)()
     assert [t.removed for t in trimmed] == [0, 2]
     assert ids_of(redis_client, dead) == kept
+    assert f"Retention {dead}: 2 entries trimmed" in caplog.text and "1 left" in caplog.text
 
 
 def test_the_active_worker_trims_what_it_applied(
