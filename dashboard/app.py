@@ -28,6 +28,7 @@ from dashboard.store.db import init_db, make_engine
 from dashboard.store.logins import Logins
 from dashboard.web import admin, api, auth, guard, headers, health, open311, screens, signin
 from dashboard.web import desk as desk_api
+from dashboard.web import metrics as hall_metrics
 from dashboard.web.context import App
 from dashboard.web.screens import ResyncingRedisManager
 from dashboard.web.snapshot import snapshot
@@ -121,6 +122,7 @@ def _register(app: App) -> None:
     signin.register(app)
     guard.register(app)
     health.register(app)
+    hall_metrics.register(app)
     api.register(app)
     open311.register(app)
     desk_api.register(app)

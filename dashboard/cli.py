@@ -5,6 +5,7 @@ the only module that reads the environment (rq's cli/helpers.py does the same)."
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import socket
 import sys
@@ -76,6 +77,10 @@ def init_db_command(**values: Any) -> None:
 )
 def serve(workers: int, connections: int, **values: Any) -> None:
     """Run the web server."""
+    from dashboard.process import multiproc
+
+    # Before anything imports prometheus-client: it reads the folder at import.
+    multiproc.prepare(os.environ)
     from dashboard import runtime
     from dashboard.process import serve as web
 
@@ -89,10 +94,16 @@ def serve(workers: int, connections: int, **values: Any) -> None:
 @click.option("--name", default=None, help="consumer name; default host-pid")
 def ingest(name: str | None, **values: Any) -> None:
     """Run the ingest worker: stream → database → screens."""
+    from dashboard.process import multiproc
+
+    multiproc.leave(os.environ)  # its metrics are its own (dashboard/ingest/metrics.py)
+    from dashboard.ingest import metrics
     from dashboard.process.worker import build_ingest
 
     settings = to_settings(values)
     worker = build_ingest(settings, name or f"{socket.gethostname()}-{_pid()}")
+    if settings.ingest_metrics_port:
+        metrics.serve(settings.host, settings.ingest_metrics_port, settings.metrics_allow)
     worker.run(stop_on_signals())
 
 

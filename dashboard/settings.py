@@ -75,6 +75,9 @@ class Settings:
     earliest_year: int = _setting(2000, "Events dated before this year are refused")
     stall_s: float = _setting(30.0, "Seconds without ingest progress before /healthz says stalled")
     max_lag: int = _setting(10000, "Entries waiting for ingest beyond which /healthz says behind")
+    heartbeat_timeout_s: float = _setting(
+        10.0, "Seconds without an ingest worker's heartbeat after which /healthz answers 503"
+    )
     session_idle_minutes: float = _setting(
         30.0, "Minutes without activity after which a user's session ends (walls never idle)"
     )
@@ -101,6 +104,18 @@ class Settings:
     )
     audit_retention_days: int = _setting(
         180, "Days audit rows stay in the database before `audit archive` moves them (>= 180)"
+    )
+    metrics_allow: str = _setting(
+        "", "Addresses or networks (space-separated) that may read /metrics without a key"
+    )
+    ingest_metrics_port: int = _setting(
+        0, "Port of the ingest worker's own Prometheus endpoint on --host; 0: none"
+    )
+    stream_retention_days: float = _setting(
+        7.0, "Days applied stream entries are kept before the ingest worker trims them"
+    )
+    dead_letter_retention_days: float = _setting(
+        30.0, "Days dead letters are kept before the ingest worker trims them"
     )
 
     @property

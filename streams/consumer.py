@@ -126,6 +126,8 @@ class Consumer:
         self._beaten = 0.0
         self.takeover()
         self._inflight: list[Entry] = []  # read, not acknowledged: retried as they are
+        # Told of every entry set aside, once it is written (the worker's metrics).
+        self.on_set_aside: Callable[[Sequence[Rejection]], None] | None = None
 
     def ensure_group(self) -> None:
         """Create the group (and stream) if missing; an existing group is kept."""
@@ -194,6 +196,7 @@ class Consumer:
             try:
                 if not self.lease.hold():
                     return
+                self.beat()  # alive and retrying: /healthz says stalled, not gone
             except TRANSIENT:
                 pass  # Redis is down: nobody else can take the lease either
 
@@ -331,6 +334,8 @@ class Consumer:
         pipe.execute()
         self.status.handled += len(entries)
         self.status.set_aside += len(rejected)
+        if rejected and self.on_set_aside is not None:
+            self.on_set_aside(rejected)
 
     def _dead_letter(self, rejection: Rejection) -> dict[str, str]:
         return letter_fields(

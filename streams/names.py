@@ -38,6 +38,16 @@ def lost_key(stream: str, group: str) -> str:
     return f"{stream}:lost:{group}"
 
 
+def heard_key(stream: str, group: str) -> str:
+    """The last heartbeat any active consumer wrote: kept when the status expired."""
+    return f"{stream}:heard:{group}"
+
+
+def trimmed_key(stream: str) -> str:
+    """How many entries retention removed from a stream (and its dead letters)."""
+    return f"{stream}:trimmed"
+
+
 def failures_key(stream: str, group: str) -> str:
     """The last error per entry id, for the reason of an entry set aside as poison."""
     return f"{stream}:failures:{group}"

@@ -14,7 +14,9 @@ from typing import Any
 
 import redis
 
-from streams.names import lost_key, status_key
+from streams.names import heard_key, lost_key, status_key
+
+HEARD_TTL_S = 7 * 86_400
 
 
 @dataclass
@@ -35,12 +37,22 @@ def write_status(
 ) -> None:
     """Publish the status; it expires unless written again."""
     status.at = time.time()
-    connection.set(status_key(stream, group), json.dumps(asdict(status)), px=ttl_ms)
+    heard = {"consumer": status.consumer, "at": status.at}
+    pipe = connection.pipeline(transaction=False)
+    pipe.set(status_key(stream, group), json.dumps(asdict(status)), px=ttl_ms)
+    pipe.set(heard_key(stream, group), json.dumps(heard), ex=HEARD_TTL_S)
+    pipe.execute()
 
 
 def read_status(connection: redis.Redis, stream: str, group: str) -> dict[str, Any] | None:
     """The active consumer's last status, or None when none is alive."""
     raw = connection.get(status_key(stream, group))
+    return None if raw is None else dict(json.loads(raw))
+
+
+def read_heard(connection: redis.Redis, stream: str, group: str) -> dict[str, Any] | None:
+    """Who last wrote a heartbeat and when (epoch seconds), even if it died since."""
+    raw = connection.get(heard_key(stream, group))
     return None if raw is None else dict(json.loads(raw))
 
 

@@ -36,7 +36,7 @@ ELSEWHERE = {("POST", "/login"), ("GET", "/logout"), ("POST", "/logout")}
 
 def who_may(method: str, rule: str) -> set[str]:
     """The principals that may use a route: the specification, written out."""
-    if rule in ("/healthz", "/login") or re.match(
+    if rule in ("/healthz", "/healthz/live", "/healthz/ready", "/login") or re.match(
         r"^/(wall|desk|tablet)/(assets/|_dash-component-suites/|_favicon\.ico)", rule
     ):
         return EVERYONE
@@ -46,6 +46,10 @@ def who_may(method: str, rule: str) -> set[str]:
         method == "POST"
     ):
         return {"commander"}  # switch, urge (the sample action), acknowledge
+    if rule == "/api/screens/latency":
+        return WALL  # every screen reports its push delays
+    if rule == "/metrics":
+        return API  # and the addresses of --metrics-allow (none here)
     if rule.startswith("/api/desk/"):
         return PEOPLE
     if rule.startswith(("/api/", "/open311/v2/")):

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
+from dashboard.process.retention import Chores
 from dashboard.process.worker import AuditArchiver, build_ingest
 from dashboard.settings import Settings
 from dashboard.store.models import AuditEntry
@@ -34,6 +35,7 @@ def test_old_audit_rows_are_archived_daily_not_dropped(settings: Settings, engin
 
 
 def test_the_ingest_worker_runs_the_archiver(settings: Settings, engine) -> None:
-    """build_ingest gives the worker its daily archive."""
+    """build_ingest gives the worker its daily archive (among its chores)."""
     worker = build_ingest(settings, "test-worker")
-    assert isinstance(worker.housekeeping, AuditArchiver)
+    assert isinstance(worker.housekeeping, Chores)
+    assert any(isinstance(chore, AuditArchiver) for chore in worker.housekeeping.chores)

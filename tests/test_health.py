@@ -8,6 +8,8 @@ import time
 from flask.testing import FlaskClient
 
 from dashboard.app import create_app
+from dashboard.process import demo
+from dashboard.runtime import EmbeddedRedis
 from dashboard.store.batch import Store
 from dashboard.store.db import make_engine
 from tests.test_ingest import case_events, make_ingest
@@ -32,6 +34,46 @@ def test_a_worker_that_keeps_up_is_healthy(redis_client, store, settings, engine
     response = health(settings, engine).get("/healthz")
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["ingest"]["consumer"] == "a"
+
+
+def wait_for(client: FlaskClient, path: str, status: int, timeout: float) -> dict:
+    """Poll `path` until it answers `status`; its body."""
+    deadline = time.monotonic() + timeout
+    while (response := client.get(path)).status_code != status:
+        assert time.monotonic() < deadline, (path, response.status_code, response.get_json())
+        time.sleep(0.2)
+    return response.get_json()
+
+
+def test_a_killed_worker_is_not_ready_within_the_timeout(settings, engine) -> None:
+    """SIGKILL the real `commandhall ingest`: ready is 503 within the heartbeat timeout,
+    long before its status expires, naming the worker last heard from; live stays 200."""
+    settings = settings.with_(heartbeat_timeout_s=2.0)
+    worker = demo.spawn(settings, "--log-level", "WARNING", "ingest", "--name", "doomed")
+    client = health(settings, engine)
+    try:
+        assert wait_for(client, "/healthz/ready", 200, 60)["heard"]["consumer"] == "doomed"
+    finally:
+        worker.kill()
+        worker.wait()
+    killed = time.monotonic()
+    body = wait_for(client, "/healthz/ready", 503, 30)
+    assert time.monotonic() - killed < 8  # the status itself lives 15 s after death
+    assert body["heard"]["consumer"] == "doomed" and body["heard"]["age_s"] > 2.0
+    assert "last from doomed" in body["problems"][0]
+    full = client.get("/healthz")
+    assert full.status_code == 503 and full.get_json()["heard"]["consumer"] == "doomed"
+    assert client.get("/healthz/live").status_code == 200
+
+
+def test_live_answers_without_redis(settings, engine, tmp_path) -> None:
+    """Liveness is the process alone: with Redis stopped it is 200, ready is 503."""
+    server = EmbeddedRedis(tmp_path / "redis")
+    client = create_app(settings, engine=engine, redis_url=server.url).server.test_client()
+    server.stop()
+    assert client.get("/healthz/live").status_code == 200
+    body = client.get("/healthz/ready").get_json()
+    assert body["ok"] is False and body["problems"] == ["redis unreachable"]
 
 
 def test_a_worker_far_behind_is_reported(redis_client, producer, store, settings, engine):
@@ -77,3 +119,28 @@ def test_healthz_reports_the_calendars_reach_and_a_missing_year(
     assert body["calendar"]["covered_until"] == "2026-12-31"
     assert body["calendar"]["warning"] is True
     assert body["calendar"]["missing"][0].startswith("2027: no published schedule")
+
+
+def test_a_worker_retrying_an_outage_is_stalled_not_gone(
+    redis_client, producer, settings, engine, rules
+) -> None:
+    """Between long retries the worker still beats: /healthz says stalled, not stuck."""
+    producer.publish_many(case_events(1))
+    down = Store(make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none"), rules)
+    ingest = make_ingest(redis_client, down, settings, "a")
+    ingest.consumer.backoff.next_delay = lambda: 6.0  # type: ignore[method-assign]
+    stop = threading.Event()
+    thread = threading.Thread(target=ingest.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        client = health(settings, engine, stall_s=0.5, heartbeat_timeout_s=2.0)
+        while client.get("/healthz").get_json()["ingest"] is None:
+            time.sleep(0.1)  # its first failure is its first heartbeat
+        deadline = time.monotonic() + 5  # well into the 6 s pause
+        while time.monotonic() < deadline:
+            problems = client.get("/healthz").get_json()["problems"]
+            assert problems and not problems[0].startswith("stuck"), problems
+            time.sleep(0.3)
+    finally:
+        stop.set()
+        thread.join(10)

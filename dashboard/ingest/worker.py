@@ -19,6 +19,7 @@ import redis
 from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.domain.lifecycle import Rules
+from dashboard.ingest import metrics
 from dashboard.ingest.pusher import Pusher
 from dashboard.store import emergency, recalc
 from dashboard.store.batch import Store, is_outage
@@ -71,6 +72,7 @@ class Ingest:
             max_deliveries=max_deliveries,
             window=window,
         )
+        self.consumer.on_set_aside = metrics.count_set_aside
         self.slow = SlowFigures(timezone, every=slow_s)
         # Cases changed since the slow figures were last computed: once they are due
         # again, a KPI push goes out even if no more events come, so a burst's last
@@ -88,6 +90,7 @@ class Ingest:
 
     def handle(self, items: Sequence[Item]) -> Handled:
         """Apply a batch; a database outage becomes `Outage` so it is retried."""
+        started = time.perf_counter()
         try:
             result = self.store.apply_batch(items)
         except Exception as error:
@@ -96,6 +99,7 @@ class Ingest:
                 cause = str(getattr(error, "orig", None) or error).splitlines()[0]
                 raise Outage(f"database unreachable: {cause}") from error
             raise
+        metrics.observe(time.perf_counter() - started, result.applied, result.duplicates)
         self._changed.update(result.cases)
         self._emergency_changed = self._emergency_changed or result.emergency_changed
         log.debug(

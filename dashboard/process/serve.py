@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from prometheus_client import multiprocess
 
 from dashboard.app import create_app
 from dashboard.settings import Settings
@@ -84,6 +85,11 @@ def _post_worker_init(worker: Any) -> None:
         signal.signal(stop, handle_exit)
 
 
+def _child_exit(server: Any, worker: Any) -> None:
+    # A dead worker's screens are gone: its live gauges leave the multiprocess sums.
+    multiprocess.mark_process_dead(worker.pid)
+
+
 def serve(settings: Settings, workers: int = 1, connections: int = 2000) -> None:
     """Run the web server until it is told to stop."""
     options = {
@@ -96,5 +102,6 @@ def serve(settings: Settings, workers: int = 1, connections: int = 2000) -> None
         "loglevel": "warning",
         "post_fork": _post_fork,
         "post_worker_init": _post_worker_init,
+        "child_exit": _child_exit,
     }
     _Server(lambda: wsgi(settings), options).run()

@@ -21,6 +21,7 @@ from dashboard.domain.configfile import ConfigError
 from dashboard.domain.lifecycle import Rules
 from dashboard.ingest.pusher import Pusher
 from dashboard.ingest.worker import Ingest
+from dashboard.process.retention import Chores, StreamRetention
 from dashboard.settings import Settings
 from dashboard.sim.simulator import CitySimulator, OpenCase, SimulatorConfig
 from dashboard.store import audit
@@ -43,8 +44,9 @@ def build_ingest(settings: Settings, name: str) -> Ingest:
     # Said once the start-up checks passed, so that a missing Redis stays one line.
     for problem in rules.calendar.days.problems(datetime.now(rules.calendar.tz).date()):
         log.warning("Calendar %s: %s", rules.catalogue.timezone, problem)
+    connection = runtime.connect(url)
     return Ingest(
-        runtime.connect(url),
+        connection,
         Store(engine, rules),
         Pusher(url),
         stream=settings.stream_key,
@@ -56,7 +58,15 @@ def build_ingest(settings: Settings, name: str) -> Ingest:
         max_deliveries=settings.max_deliveries,
         window=window(settings),
         calendar_watch=CalendarWatch(settings),
-        housekeeping=AuditArchiver(settings, sessionmaker(engine)),
+        housekeeping=Chores(
+            AuditArchiver(settings, sessionmaker(engine)),
+            StreamRetention(
+                connection,
+                settings.stream_key,
+                settings.stream_retention_days,
+                settings.dead_letter_retention_days,
+            ),
+        ),
     )
 
 

@@ -18,6 +18,8 @@ from urllib.parse import quote
 from flask import Response, jsonify, redirect, request, session
 
 from dashboard.domain.access import Permission, Role, allowed
+from dashboard.domain.networks import address_allowed, networks_of
+from dashboard.runtime import StartupError
 from dashboard.store import audit
 from dashboard.web import auth
 from dashboard.web.actions import ACTIONS
@@ -28,7 +30,9 @@ log = logging.getLogger(__name__)
 VIEWS = {"wall": Permission.VIEW_WALL, "desk": Permission.VIEW_DESK}
 VIEWS["tablet"] = Permission.VIEW_TABLET
 STATIC = ("_dash-component-suites/", "assets/", "_favicon.ico")
-PUBLIC_EXACT = frozenset({"/healthz", "/login", "/logout", "/favicon.ico"})
+PUBLIC_EXACT = frozenset(
+    {"/healthz", "/healthz/live", "/healthz/ready", "/login", "/logout", "/favicon.ico"}
+)
 PUBLIC_PREFIXES = tuple(f"/{view}/{part}" for view in VIEWS for part in STATIC)
 # Paths a signed-in person may open whatever their role (home, own password).
 ANY_PERSON = "any_person"
@@ -56,6 +60,10 @@ def needed(path: str, method: str) -> frozenset[str]:
         return frozenset({Permission.VIEW_WALL, Permission.READ_API})  # what a wall reads
     if path == "/api/emergency":
         return frozenset({Permission.SWITCH_EMERGENCY})
+    if path == "/api/screens/latency":
+        return frozenset({Permission.VIEW_WALL})  # every screen reports its push delays
+    if path == "/metrics":
+        return frozenset({Permission.READ_API})  # or an address of --metrics-allow
     action = _case_action(path) if method in UNSAFE else None
     if action is not None:
         return frozenset({ACTIONS[action][1]})  # urge, supervise, flag: each its own
@@ -92,6 +100,8 @@ def check(app: App) -> Any:
     who = auth.principal()
     if who is None and app.settings.open311_public and _open_data(path, request.method):
         return None  # configured as open data: GeoReport v2 reads for anyone
+    if who is None and path == "/metrics" and _scraper(app):
+        return None  # an intranet Prometheus, by its address
     if who is None:
         return _anonymous(path)
     if who.must_change_password and path != "/password":
@@ -108,6 +118,12 @@ def _open_data(path: str, method: str) -> bool:
     return path.startswith("/open311/v2/") and method in ("GET", "HEAD")
 
 
+def _scraper(app: App) -> bool:
+    """Whether the request comes from an address `--metrics-allow` lets read /metrics."""
+    networks = networks_of(app.settings.metrics_allow)  # checked at start (register)
+    return address_allowed(auth.address(), networks, loopback=False)
+
+
 def _open_with_token(app: App, raw: str) -> Any:
     token = app.accounts.check_token(raw)
     if token is None:
@@ -122,7 +138,7 @@ def _open_with_token(app: App, raw: str) -> Any:
 
 
 def _anonymous(path: str) -> Any:
-    if path.startswith(("/api/", "/open311/")):
+    if path.startswith(("/api/", "/open311/", "/metrics")):
         # Integrations read JSON: the refusal is JSON too, not a page.
         return jsonify({"error": "sign in, open a wall with its token, or send an API key"}), 401
     if path.startswith(("/wall", "/socket.io")) or request.method in UNSAFE:
@@ -152,6 +168,10 @@ def _why_not(who: auth.Principal, why: str) -> str:
 
 def register(app: App) -> None:
     """Install the guard (after Flask-Login, so the principal can be loaded)."""
+    try:
+        networks_of(app.settings.metrics_allow)
+    except ValueError as error:  # said at start, not as a 500 at every scrape
+        raise StartupError(f"--metrics-allow: {error}") from error
     app.server.before_request(functools.partial(check, app))
 
 

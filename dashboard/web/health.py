@@ -1,10 +1,17 @@
 """GET /healthz: is Redis reachable, is the database, is ingest alive and keeping up.
 
-Not 200 while ingest is stuck (no worker's heartbeat), stalled (no progress for
-`stall_s`) or behind (more than `max_lag` entries waiting): a load balancer or an
-operator's probe must hear the truth. A lost stream, recovered, is reported in the
-body for a day (`stream_lost`) without failing the check, and so is the working
-calendar's reach (`calendar`: the last day it covers, the years it lacks).
+Not 200 while ingest is stuck (no worker heard from within `heartbeat_timeout_s`),
+stalled (no progress for `stall_s`) or behind (more than `max_lag` entries waiting):
+a load balancer or an operator's probe must hear the truth. The worker's status
+expires a few leases after it died, so it was 200 for that long and then could not
+say who died when; the last heartbeat (`heard`) is kept apart for that (issue 14).
+
+Liveness and readiness are apart: `/healthz/live` is this process answering (restart
+it when not), `/healthz/ready` is whether it can serve true data (take it out of the
+balancer when not); `/healthz` is the full report with the same status as ready.
+A lost stream, recovered, is reported in the body for a day (`stream_lost`) without
+failing the check, and so is the working calendar's reach (`calendar`: the last
+day it covers, the years it lacks).
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from dashboard.store.models import EventRow
 from dashboard.web.calendarstatus import coverage
 from dashboard.web.context import App
 from streams.consumer import lag
-from streams.status import read_lost, read_status
+from streams.status import read_heard, read_lost, read_status
 
 
 def report(app: App) -> dict[str, Any]:
@@ -32,6 +39,7 @@ def report(app: App) -> dict[str, Any]:
         body["redis"] = bool(app.redis.ping())
         body["consumer"] = lag(app.redis, stream, group)
         body["ingest"] = read_status(app.redis, stream, group)
+        body["heard"] = _heard(read_heard(app.redis, stream, group))
         body["stream_lost"] = read_lost(app.redis, stream, group)
     except (redis.ConnectionError, redis.TimeoutError) as error:
         body["redis_error"] = str(error)
@@ -53,8 +61,10 @@ def report(app: App) -> dict[str, Any]:
 def ingest_problems(app: App, body: dict[str, Any]) -> list[str]:
     """What is wrong with ingest, in words; empty when it keeps up."""
     status, waiting = body["ingest"], sum((body["consumer"] or {}).values())
-    if status is None:
-        return ["stuck: no ingest worker has reported in (none running?)"]
+    heard, timeout = body.get("heard"), app.settings.heartbeat_timeout_s
+    if status is None or heard is None or heard["age_s"] > timeout:
+        last = f"last from {heard['consumer']} {heard['age_s']:.0f}s ago" if heard else "ever"
+        return [f"stuck: no ingest worker heard from within {timeout:g}s ({last}; none running?)"]
     problems = []
     quiet = datetime.now(UTC).timestamp() - float(status["progress_at"])
     if quiet > app.settings.stall_s:
@@ -62,6 +72,15 @@ def ingest_problems(app: App, body: dict[str, Any]) -> list[str]:
     if waiting > app.settings.max_lag:
         problems.append(f"behind: {waiting} entries waiting (more than {app.settings.max_lag})")
     return problems
+
+
+def _heard(heard: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The last heartbeat with its age in seconds."""
+    if heard is None:
+        return None
+    at = float(heard["at"])
+    when = datetime.fromtimestamp(at, UTC).isoformat()
+    return {**heard, "at": when, "age_s": round(datetime.now(UTC).timestamp() - at, 3)}
 
 
 def _age(moment: datetime | None) -> float | None:
@@ -79,3 +98,14 @@ def register(app: App) -> None:
     def healthz() -> Any:
         body = report(app)
         return jsonify(body), 200 if body["ok"] else 503
+
+    @app.server.get("/healthz/live")
+    def live() -> Any:
+        # Touches nothing outside the process: a Redis outage must not get it restarted.
+        return jsonify({"ok": True})
+
+    @app.server.get("/healthz/ready")
+    def ready() -> Any:
+        body = report(app)
+        keys = ("ok", "redis", "database", "problems", "heard", "consumer")
+        return jsonify({key: body.get(key) for key in keys}), 200 if body["ok"] else 503

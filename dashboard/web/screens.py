@@ -27,6 +27,7 @@ from dashboard.domain.access import Permission, allowed
 from dashboard.store.emergency import audit
 from dashboard.web import auth
 from dashboard.web.context import App
+from dashboard.web.metrics import ScreenCount, view_of
 from dashboard.web.warm import WarmSnapshot
 from streams.names import Push
 
@@ -141,21 +142,25 @@ class Screens:
 
 def register(app: App) -> Screens:
     """Accept a Socket.IO connection only from a session that may view the wall."""
-    screens = Screens(app)
+    screens, count = Screens(app), ScreenCount()
 
     @app.socketio.on("connect")
-    def connect(_: Any = None) -> bool:
+    def connect(hello: Any = None) -> bool:
         who = auth.principal()
         ok = who is not None and not who.must_change_password
         if who is None or not ok or not allowed(who.role, Permission.VIEW_WALL):
             log.info("Push: refused a connection from %s", who.name if who else "nobody")
             return False
         screens.add(request.sid, who.key_hash)  # type: ignore[attr-defined]
+        # The page says which view it is (live.js's auth); for the metrics only.
+        view = hello.get("view") if isinstance(hello, dict) else None
+        count.connected(request.sid, view_of(view))  # type: ignore[attr-defined]
         return True
 
     @app.socketio.on("disconnect")
     def disconnect(*_: Any) -> None:
         screens.remove(request.sid)  # type: ignore[attr-defined]
+        count.gone(request.sid)  # type: ignore[attr-defined]
         refused.discard(request.sid)  # type: ignore[attr-defined]
 
     # Screens only listen: every action goes through HTTP (dashboard.web.actions), where

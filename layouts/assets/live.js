@@ -76,6 +76,7 @@
 
   function dispatcher(event) {
     return function (message) {
+      if (ch.has("latency")) { ch.get("latency").arrived(message); }  // issue 14's metrics
       if (live.held) { live.held.push([event, message]); } else { deliver(event, message); }
     };
   }
@@ -150,6 +151,7 @@
     live.build = build || null;
     var socket = (live.socket = window.io({
       transports: ["websocket"],
+      auth: { view: window.location.pathname.split("/")[1] },  // counted by view
       reconnectionDelay: 1000,
       reconnectionDelayMax: 10000,
       randomizationFactor: 0.5,
