@@ -150,9 +150,9 @@ def test_its_body_is_rewritten_behind_and_the_pushes_fill_the_gap(
     zipped = client.get("/api/snapshot", headers={"Accept-Encoding": "gzip"})
     assert zipped.headers["Content-Encoding"] == "gzip"
     unzipped = json.loads(gzip.decompress(zipped.get_data()))
-    assert {k: v for k, v in unzipped.items() if k != "now"} == {
-        k: v for k, v in later.items() if k != "now"
-    }
+    # The same body; a push (the KPIs after the cases) may have come in between.
+    assert unzipped["cases"] == later["cases"] and unzipped["seq"] == later["seq"]
+    assert unzipped["pushes"][: len(later["pushes"])] == later["pushes"]
     app.warm.rebuild_s = 0.0
     rewritten = get(client)
     assert rewritten["pushes"] == [] and rewritten["seq"] == numbers[-1]

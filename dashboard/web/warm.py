@@ -15,8 +15,9 @@ makes the snapshot cold, and the next request reads it again.
 Serving: the body is serialized and gzipped at most every `rebuild_s` (and when the
 pushes since would make a long tail; at 100,000 open cases a body takes 0.4 s); in
 between a request gets that body at its position plus the pushes after it
-(`pushes`), which the screen applies in order, so it is never behind the count. The compressor's state after the body is kept, so each
-request compresses only its tail.
+(`pushes`), which the screen applies in order, so it is never behind the count.
+The compressor's state after the body is kept, so each request compresses only its
+tail.
 """
 
 from __future__ import annotations
