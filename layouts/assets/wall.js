@@ -8,7 +8,7 @@
   // ({added, updated, removed}: arrays of case ids; full: the whole set was replaced).
   var wall = {
     cases: new Map(), kpis: null, meta: null, loaded: false, changes: freshChanges(true),
-    page: 0, pages: 1, rotations: 0, units: {},
+    page: 0, pages: 1, rotations: 0, units: {}, pending: null, early: [],
     // The server's rules (layouts/wall.py meta): which states are open, which stop the clock.
     open: new Set(), stopped: new Set(),
   };
@@ -302,12 +302,12 @@
 
   // The page's store holds the screen's rules and the build; the cases come from the
   // snapshot live.js loads once connected (resync), whose handler below draws them.
-  function render(page) {
-    if (!wall.meta && page) {
-      wall.meta = page.meta;
+  function render(store) {
+    if (!wall.meta && store) {
+      wall.meta = store.meta;
       wall.open = new Set(wall.meta.states.open);
       wall.stopped = new Set(wall.meta.light.stopped);
-      if (ch.has("live")) { ch.get("live").begin(page.build); }
+      if (wall.pending) { firstLoad(wall.pending); }
     }
     if (!wall.loaded) { return [[], []]; }
     var at = now();
@@ -332,27 +332,43 @@
     });
   });
 
+  // The first snapshot may come before Dash has drawn the page (both start at once):
+  // it waits, with the pushes after it, until the screen's rules are there.
+  function firstLoad(snapshot) {
+    wall.pending = null;
+    load(snapshot);
+    wall.loaded = true;
+    wall.emergency = snapshot.emergency || null;
+    wall.early.forEach(apply);
+    wall.early = [];
+    rotate();
+    setTimeout(turnPages, ((wall.meta.screen || {}).page_seconds || 15) * 1000);
+    window.dash_clientside.set_props("wall-tick", { data: Date.now() });
+  }
+
   ch.when("live", function (live) {
     live.onResync(function (snapshot) {
+      if (!wall.meta) { wall.pending = snapshot; wall.early = []; return; }
+      if (!wall.loaded) { firstLoad(snapshot); return; }
       load(snapshot);
-      if (!wall.loaded) {
-        wall.loaded = true;
-        wall.emergency = snapshot.emergency || null;
-        rotate();
-        setTimeout(turnPages, ((wall.meta.screen || {}).page_seconds || 15) * 1000);
-      }
       window.dash_clientside.set_props("wall-tick", { data: Date.now() });
     });
     // A push is applied at once and only asks for a redraw: two pushes close together
     // must never overwrite each other in a store before the redraw reads it.
     var pushed = function (message) {
-      // Pushes reach the wall only after its first snapshot (live.js holds them).
-      if (!wall.loaded) { return; }
+      // Before the first snapshot is drawn, the pushes after it wait with it.
+      if (!wall.loaded) { if (wall.pending) { wall.early.push(message); } return; }
       apply(message);
       window.dash_clientside.set_props("wall-live", { data: Date.now() });
     };
     live.on(page.push.kpis, pushed);
     live.on(page.push.cases, pushed);
+    // The snapshot is fetched while Dash is still starting: the connection first, so
+    // that no push falls between the two (live.js begin), once every script is there.
+    var begin = function () { live.begin(page.build); };
+    if (document.readyState === "loading") {
+      document.addEventListener("DOMContentLoaded", begin);
+    } else { begin(); }
   });
 
   // The city's time in the language's locale, whatever the display PC is set to.

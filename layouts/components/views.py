@@ -35,6 +35,8 @@ def page_meta(app: App) -> dict[str, Any]:
         "locale": locale(language),
         "timezone": app.timezone,
         "push": push,
+        # A screen that sees another build in a snapshot reloads (an upgrade).
+        "build": app.build,
     }
 
 
