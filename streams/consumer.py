@@ -113,10 +113,19 @@ class Consumer:
         lease_ms: int = 5_000,
         max_deliveries: int = 10,
         window: Window | None = None,
+        gather_ms: int = 20,
+        on_active: Callable[[], None] | None = None,
     ) -> None:
         self.redis, self.stream, self.group, self.name = connection, stream, group, name
         self.handler = handler
         self.count, self.block_ms, self.max_deliveries = count, block_ms, max_deliveries
+        # A blocking read returns on the first entry: at 200 events/s nearly every
+        # event was a batch of its own, and a batch's fixed costs are most of its
+        # CPU (issue 14). Waiting this long for more first costs no CPU.
+        self.gather_s = gather_ms / 1000
+        # Called when the lease is newly ours: whatever the handler keeps between
+        # batches may have been changed by another holder meanwhile.
+        self.on_active = on_active
         self.window = window or Window()
         self.dead_letters = dead_letter_key(stream)
         self.lease = Lease(connection, lease_key(stream, group), name, lease_ms)
@@ -162,6 +171,8 @@ class Consumer:
             log.info("Consumer %s: active on %s; claiming what is pending", self.name, self.stream)
             self.status = Status(consumer=self.name)
             self.takeover()
+            if self.on_active is not None:
+                self.on_active()
         return held
 
     def _attempt(self, stop: threading.Event, after_step: Callable[[], None] | None) -> None:
@@ -245,8 +256,15 @@ class Consumer:
         return entries
 
     def _read_new(self) -> list[Entry]:
+        entries = self._read(self.count, self.block_ms)
+        if entries and len(entries) < self.count and self.gather_s > 0:
+            time.sleep(self.gather_s)  # a live trickle: let a few more arrive
+            entries += self._read(self.count - len(entries), None)
+        return entries
+
+    def _read(self, count: int, block_ms: int | None) -> list[Entry]:
         reply: Any = self.redis.xreadgroup(
-            self.group, self.name, {self.stream: ">"}, count=self.count, block=self.block_ms
+            self.group, self.name, {self.stream: ">"}, count=count, block=block_ms
         )
         return [(_text(i), f or {}) for _, batch in reply or [] for i, f in batch]
 

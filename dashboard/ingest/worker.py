@@ -70,6 +70,7 @@ class Ingest:
             lease_ms=lease_ms,
             max_deliveries=max_deliveries,
             window=window,
+            on_active=store.forget,
         )
         self.slow = SlowFigures(timezone, every=slow_s)
         # Cases changed since the slow figures were last computed: once they are due

@@ -12,9 +12,10 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, Table, delete, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -29,6 +30,10 @@ from streams.names import EVENT_FIELD, CaseState
 from streams.schema import Event
 
 log = logging.getLogger(__name__)
+
+# The tables themselves, for Core statements (no ORM bookkeeping per row).
+HISTORY = cast(Table, EventRow.__table__)
+VERSIONS = cast(Table, CaseVersion.__table__)
 
 
 @dataclass
@@ -55,11 +60,11 @@ class _Batch:
     """What one transaction works on."""
 
     session: Session
-    seen: set[str]
+    fresh: set[str]  # event ids whose history row this batch inserted (not seen before)
     cases: dict[str, Case]
     timeline: Timeline
     result: BatchResult = field(default_factory=BatchResult)
-    history: list[dict[str, Any]] = field(default_factory=list)
+    refused: set[str] = field(default_factory=set)  # history rows to take back
     versions: list[dict[str, Any]] = field(default_factory=list)
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
 
@@ -79,6 +84,12 @@ class Store:
         self.rules = rules
         # Cases are read after commit to build the live push; keep them loaded.
         self.sessions = sessionmaker(engine, expire_on_commit=False)
+        # The emergency timeline, kept between batches (issue 14: loading it was a
+        # fifth of a live batch). Only the active ingest worker writes emergencies,
+        # through this store; a batch with an emergency event loads it fresh in its
+        # own transaction and drops the copy, and so does a lease newly taken
+        # (another worker may have applied some meanwhile): see `forget`.
+        self._timeline: tuple[datetime, Timeline] | None = None
 
     def apply_batch(self, items: Sequence[Item]) -> BatchResult:
         """Apply a batch in one transaction; isolate an event that fails unexpectedly."""
@@ -96,39 +107,65 @@ class Store:
             result.merge(self.apply_batch([item]))
         return result
 
+    def forget(self) -> None:
+        """Drop what is kept between batches: another writer may have changed it."""
+        self._timeline = None
+
     def _apply_together(self, items: Sequence[Item]) -> BatchResult:
         with self.sessions.begin() as session:
+            started = datetime.now(UTC)
+            timeline, keep = self._timeline_for(session, items)
             batch = _Batch(
                 session=session,
-                seen=self._seen(session, items),
+                # The unique event_id decides what is new: the history rows go in first
+                # (ON CONFLICT DO NOTHING), instead of asking which ids were seen.
+                fresh=_insert_history(session, [history_row(i, started) for i in items]),
                 cases=self._cases(session, items),
-                timeline=load_timeline(session, since=min(i.event.at for i in items)),
+                timeline=timeline,
+                started=started,
             )
             for item in items:
                 self._apply_one(batch, item)
-            if batch.history:
-                # One executemany for the history: ORM objects per row cost a third
-                # of the ingest time.
-                session.execute(insert(EventRow), batch.history)
+            if batch.refused:
+                session.execute(delete(EventRow).where(EventRow.event_id.in_(batch.refused)))
             if batch.versions:
-                session.execute(insert(CaseVersion), batch.versions)
-            return batch.result
+                # Core executemany: the ORM's bulk insert splits the rows wherever their
+                # None columns differ (a case's events alternate), one INSERT a row.
+                session.execute(insert(VERSIONS), batch.versions)
+        # Kept only once committed: a rollback expires what its session loaded.
+        self._timeline = keep
+        return batch.result
+
+    def _timeline_for(
+        self, session: Session, items: Sequence[Item]
+    ) -> tuple[Timeline, tuple[datetime, Timeline] | None]:
+        """The batch's timeline, and what to keep of it once the batch committed."""
+        since = min(item.event.at for item in items)
+        kept, self._timeline = self._timeline, None
+        if any(item.event.case_id is None for item in items):
+            return load_timeline(session, since=since), None  # changes in this batch
+        if kept is None or kept[0] > since:
+            kept = (since, load_timeline(session, since=since))
+        return kept[1], kept
 
     def _apply_one(self, batch: _Batch, item: Item) -> None:
         event = item.event
-        if event.event_id in batch.seen:
+        if event.event_id not in batch.fresh:
             batch.result.duplicates.append(item)
             return
+        batch.fresh.discard(event.event_id)  # the same id again in the batch is a resend
         try:
             if event.case_id is None:
                 self._apply_emergency(batch, event)
             else:
                 self._apply_case(batch, event)
         except TransitionError as error:
+            # Its history row goes again, and a resend later in the batch is tried anew.
+            batch.refused.add(event.event_id)
+            batch.fresh.add(event.event_id)
             batch.result.rejected.append(item.reject(f"workflow: {error}"))
             return
-        batch.seen.add(event.event_id)
-        batch.history.append(history_row(item, batch.started))
+        batch.refused.discard(event.event_id)
         batch.result.applied.append(item)
 
     def _apply_case(self, batch: _Batch, event: Event) -> None:
@@ -153,12 +190,6 @@ class Store:
                 batch.versions += [version_row(case, event.at) for case in tightened.values()]
 
     @staticmethod
-    def _seen(session: Session, items: Sequence[Item]) -> set[str]:
-        ids = {item.event.event_id for item in items}
-        query = select(EventRow.event_id).where(EventRow.event_id.in_(ids))
-        return set(session.scalars(query))
-
-    @staticmethod
     def _cases(session: Session, items: Sequence[Item]) -> dict[str, Case]:
         ids = {item.event.case_id for item in items if item.event.case_id}
         query = select(Case).where(Case.case_id.in_(ids))
@@ -174,6 +205,16 @@ class Store:
         query = select(EventRow).where(EventRow.case_id == case_id).order_by(EventRow.id)
         with self.sessions() as session:
             return list(session.scalars(query))
+
+
+def _insert_history(session: Session, rows: list[dict[str, Any]]) -> set[str]:
+    """Insert the history rows that are new; the event ids that were."""
+    dialect = session.get_bind().dialect.name
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(HISTORY)
+    returning = statement.on_conflict_do_nothing(index_elements=["event_id"]).returning(
+        HISTORY.c.event_id
+    )
+    return set(session.scalars(returning, rows))
 
 
 def tighten_open_cases(session: Session, rules: Rules, at: datetime, level: str) -> dict[str, Case]:
