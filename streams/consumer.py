@@ -14,6 +14,12 @@ or too many deliveries (poison). Redis or database outages back off (doubling up
 a cap, with full jitter, the lease renewed meanwhile) and retry the same entries.
 A lost group (NOGROUP: Redis restarted without persistence) is created again from
 the start of whatever stream exists, and said so loudly.
+
+The emergency lane (`streams.lane`) is read in the same call, before the stream, and
+its entries are applied at once unless an earlier stream entry of the same case (or
+an earlier emergency event) is still to apply: then the stream's batch is cut right
+after that entry and the lane entry goes in between. Lease, takeover, poison, dead
+letters and NOGROUP work the same on the lane.
 """
 
 from __future__ import annotations
@@ -30,8 +36,9 @@ from typing import Any
 import redis
 
 from streams.deadletter import letter_fields
+from streams.lane import Lane
 from streams.lease import Lease
-from streams.names import dead_letter_key, failures_key, lease_key
+from streams.names import LANE_TYPES, dead_letter_key, failures_key, lane_key, lease_key
 from streams.schema import ContractError, Event, Window, parse_entry
 from streams.status import Status, note_lost, write_status
 
@@ -129,24 +136,31 @@ class Consumer:
         self.window = window or Window()
         self.dead_letters = dead_letter_key(stream)
         self.lease = Lease(connection, lease_key(stream, group), name, lease_ms)
+        self.lane_stream = lane_key(stream)
+        self.lane = Lane(connection, stream, group)
+        self._lane_in: list[Entry] = []  # lane entries read, not yet checked
         self.backoff = Backoff()
         self.status = Status(consumer=name)
         self._status_ttl_ms = max(10_000, 3 * lease_ms)
         self._beaten = 0.0
         self.takeover()
         self._inflight: list[Entry] = []  # read, not acknowledged: retried as they are
+        self._lane_claimed = False
 
     def ensure_group(self) -> None:
-        """Create the group (and stream) if missing; an existing group is kept."""
-        try:
-            self.redis.xgroup_create(self.stream, self.group, id="0", mkstream=True)
-        except redis.ResponseError as error:
-            if "BUSYGROUP" not in str(error):
-                raise
+        """Create the group (and stream, and lane) if missing; an existing one is kept."""
+        for key in (self.stream, self.lane_stream):
+            try:
+                self.redis.xgroup_create(key, self.group, id="0", mkstream=True)
+            except redis.ResponseError as error:
+                if "BUSYGROUP" not in str(error):
+                    raise
 
     def takeover(self) -> None:
         """Claim and apply everything pending in the group before any new entry."""
         self._claiming, self._claim_from, self._claimed = True, "0-0", True
+        self._lane_claiming, self._lane_in = True, []
+        self.lane.reset()
 
     def run(self, stop: threading.Event, after_step: Callable[[], None] | None = None) -> None:
         """Consume while holding the lease, until `stop` is set; stand by otherwise."""
@@ -166,6 +180,7 @@ class Consumer:
             return False
         if not held:
             self._inflight = []  # whoever holds the lease claims them
+            self.takeover()  # the lane's too; done again should the lease come back
             stop.wait(self.lease.wait_s)
         elif self.lease.fresh:
             log.info("Consumer %s: active on %s; claiming what is pending", self.name, self.stream)
@@ -219,9 +234,8 @@ class Consumer:
         try:
             entries = self._inflight or self._next()
             self._inflight = list(entries)
-            if entries:
-                self._handle(entries)
-            self._inflight = []
+            handled = self._lane_step(caught_up=not entries and not self._claiming)
+            handled += self._handle_all()
         except redis.ResponseError as error:
             if "NOGROUP" not in str(error):
                 raise
@@ -230,7 +244,73 @@ class Consumer:
         self.status.progress_at = time.time()
         self.status.failing_since = self.status.error = None
         self.beat()
-        return len(entries)
+        return handled
+
+    def _handle_all(self) -> int:
+        # The stream's entries in order, cut wherever a lane entry waits for one of them.
+        handled = 0
+        while self._inflight:
+            self.lane.before(self._inflight[0][0])
+            handled += self._release_lane()
+            part = self._inflight[: self.lane.cut(self._inflight)]
+            self._handle(part)
+            self._inflight = self._inflight[len(part) :]
+            self.lane.passed(part[-1][0])
+            handled += len(part)
+        return handled + self._release_lane()
+
+    def _lane_step(self, caught_up: bool) -> int:
+        """Claim or take the lane's new entries, set aside the bad, apply the ready."""
+        if self._lane_claiming:
+            # What was just read is pending too: claimed once, in lane order.
+            claimed = self._lane_claim()
+            known = {stream_id for stream_id, _ in claimed}
+            self._lane_in = claimed + [e for e in self._lane_in if e[0] not in known]
+            self._lane_claiming = False
+        if self._lane_in:
+            entries = self._lane_in
+            rejected = self._poison(self.lane_stream, entries) if self._lane_claimed else []
+            items = [i for i in self._parse(entries, rejected) if self._in_lane(i, rejected)]
+            bad = {r.stream_id for r in rejected}
+            self._acknowledge(self.lane_stream, [e for e in entries if e[0] in bad], rejected)
+            self._lane_in = [e for e in entries if e[0] not in bad]
+            self.lane.admit(items)
+            self._lane_in, self._lane_claimed = [], False
+        if caught_up:
+            self.lane.caught_up()
+        return self._release_lane()
+
+    def _in_lane(self, item: Item, rejected: list[Rejection]) -> bool:
+        if item.event.type in LANE_TYPES:
+            return True
+        rejected.append(item.reject(
+            f"lane: {item.event.type.value} does not ride the lane {self.lane_stream} "
+            f"(only {', '.join(sorted(LANE_TYPES))}); publish it on {self.stream}"
+        ))  # fmt: skip
+        return False
+
+    def _release_lane(self) -> int:
+        ready = self.lane.ready()
+        if not ready:
+            return 0
+        rejected = self._apply([w.item for w in ready])
+        self._acknowledge(self.lane_stream, [w.entry for w in ready], rejected)
+        self.lane.remove(ready)
+        return len(ready)
+
+    def _lane_claim(self) -> list[Entry]:
+        """Everything pending in the lane, in order (what another holder had in hand)."""
+        entries: list[Entry] = []
+        start = "0-0"
+        while True:
+            reply: Any = self.redis.xautoclaim(
+                self.lane_stream, self.group, self.name, 0, start, self.count
+            )
+            entries += [(_text(i), f or {}) for i, f in reply[1]]
+            start = _text(reply[0])
+            if start == "0-0":
+                self._lane_claimed = bool(entries)
+                return entries
 
     def _next(self) -> list[Entry]:
         self._claimed = self._claiming
@@ -257,22 +337,38 @@ class Consumer:
 
     def _read_new(self) -> list[Entry]:
         entries = self._read(self.count, self.block_ms)
-        if entries and len(entries) < self.count and self.gather_s > 0:
+        if entries and len(entries) < self.count and self.gather_s > 0 and not self._lane_in:
             time.sleep(self.gather_s)  # a live trickle: let a few more arrive
             entries += self._read(self.count - len(entries), None)
         return entries
 
     def _read(self, count: int, block_ms: int | None) -> list[Entry]:
+        """New entries of the stream; the lane's, read first, go to `_lane_in`."""
+        streams: Any = {self.lane_stream: ">", self.stream: ">"}
         reply: Any = self.redis.xreadgroup(
-            self.group, self.name, {self.stream: ">"}, count=count, block=block_ms
+            self.group, self.name, streams, count=count, block=block_ms
         )
-        return [(_text(i), f or {}) for _, batch in reply or [] for i, f in batch]
+        entries: list[Entry] = []
+        for key, batch in reply.items() if isinstance(reply, dict) else reply or []:
+            got = [(_text(i), f or {}) for i, f in batch]
+            if _text(key) == self.lane_stream:
+                self._lane_in += got
+            else:
+                entries += got
+        return entries
 
     def _handle(self, entries: Sequence[Entry]) -> None:
         # New entries (read with '>') are on their first delivery; only claimed ones
         # may be worn. Claims happen at takeover and after a failure: one XPENDING
         # per claimed batch costs nothing.
-        rejected = self._poison(entries) if self._claimed else []
+        rejected = self._poison(self.stream, entries) if self._claimed else []
+        items = self._parse(entries, rejected)
+        if items:
+            rejected += self._apply(items)
+        self._acknowledge(self.stream, entries, rejected)
+
+    def _parse(self, entries: Sequence[Entry], rejected: list[Rejection]) -> list[Item]:
+        """The valid events of these entries; the others join `rejected` with a reason."""
         poisoned = {r.stream_id for r in rejected}
         items = []
         for stream_id, fields in entries:
@@ -285,9 +381,7 @@ class Consumer:
             except Exception as error:  # any entry, any bytes: never stall on one
                 log.exception("Consumer %s: entry %s unreadable", self.name, stream_id)
                 rejected.append(Rejection(stream_id, fields, f"unreadable: {_error(error)}"))
-        if items:
-            rejected += self._apply(items)
-        self._acknowledge(entries, rejected)
+        return items
 
     def _apply(self, items: Sequence[Item]) -> list[Rejection]:
         """The handler's rejections; an error is narrowed down to the entry causing it."""
@@ -302,15 +396,15 @@ class Consumer:
         half = len(items) // 2
         return self._apply(items[:half]) + self._apply(items[half:])
 
-    def _poison(self, entries: Sequence[Entry]) -> list[Rejection]:
+    def _poison(self, stream: str, entries: Sequence[Entry]) -> list[Rejection]:
         """Entries delivered too often already: set aside with their last error."""
         pending: Any = self.redis.xpending_range(
-            self.stream, self.group, entries[0][0], entries[-1][0], len(entries)
+            stream, self.group, entries[0][0], entries[-1][0], len(entries)
         )
         counts = {_text(p["message_id"]): int(p["times_delivered"]) for p in pending}
         fields = dict(entries)
         worn = [i for i, n in counts.items() if n > self.max_deliveries and i in fields]
-        errors: Any = self.redis.hmget(failures_key(self.stream, self.group), worn) if worn else []
+        errors: Any = self.redis.hmget(failures_key(stream, self.group), worn) if worn else []
         return [
             Rejection(
                 stream_id,
@@ -333,7 +427,9 @@ class Consumer:
         except TRANSIENT as failure:
             log.warning("Consumer %s: could not note the failure: %s", self.name, failure)
 
-    def _acknowledge(self, entries: Sequence[Entry], rejected: Sequence[Rejection]) -> None:
+    def _acknowledge(
+        self, stream: str, entries: Sequence[Entry], rejected: Sequence[Rejection]
+    ) -> None:
         # The dead letters and the acks land together or not at all (one MULTI).
         pipe = self.redis.pipeline(transaction=True)
         for rejection in rejected:
@@ -344,16 +440,21 @@ class Consumer:
                 rejection.event_id,
                 rejection.reason,
             )
-            pipe.xadd(self.dead_letters, self._dead_letter(rejection))  # type: ignore[arg-type]
-        pipe.xack(self.stream, self.group, *[stream_id for stream_id, _ in entries])
+            letter = self._dead_letter(rejection, stream)
+            pipe.xadd(self.dead_letters, letter)  # type: ignore[arg-type]
+        if entries:
+            pipe.xack(stream, self.group, *[stream_id for stream_id, _ in entries])
         pipe.execute()
         self.status.handled += len(entries)
         self.status.set_aside += len(rejected)
 
-    def _dead_letter(self, rejection: Rejection) -> dict[str, str]:
-        return letter_fields(
+    def _dead_letter(self, rejection: Rejection, stream: str) -> dict[str, str]:
+        letter = letter_fields(
             rejection.fields, rejection.reason, rejection.stream_id, rejection.event_id, self.name
         )
+        if stream != self.stream:
+            letter["stream"] = stream  # its stream_id is the lane's
+        return letter
 
     def _recreate_group(self) -> None:
         """The group is gone: create it again at the start of what the stream holds."""
