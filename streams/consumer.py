@@ -122,6 +122,7 @@ class Consumer:
         window: Window | None = None,
         gather_ms: int = 20,
         on_active: Callable[[], None] | None = None,
+        on_lane: Callable[[], None] | None = None,
     ) -> None:
         self.redis, self.stream, self.group, self.name = connection, stream, group, name
         self.handler = handler
@@ -133,6 +134,9 @@ class Consumer:
         # Called when the lease is newly ours: whatever the handler keeps between
         # batches may have been changed by another holder meanwhile.
         self.on_active = on_active
+        # Called once lane entries are applied, before the stream's batch: their push
+        # must not wait for it.
+        self.on_lane = on_lane
         self.window = window or Window()
         self.dead_letters = dead_letter_key(stream)
         self.lease = Lease(connection, lease_key(stream, group), name, lease_ms)
@@ -235,6 +239,8 @@ class Consumer:
             entries = self._inflight or self._next()
             self._inflight = list(entries)
             handled = self._lane_step(caught_up=not entries and not self._claiming)
+            if handled and self.on_lane is not None:
+                self.on_lane()
             handled += self._handle_all()
         except redis.ResponseError as error:
             if "NOGROUP" not in str(error):
