@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Engine, Table, delete, insert, select
+from sqlalchemy import Engine, Table, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 # The tables themselves, for Core statements (no ORM bookkeeping per row).
 HISTORY = cast(Table, EventRow.__table__)
 VERSIONS = cast(Table, CaseVersion.__table__)
+CASES = cast(Table, Case.__table__)
+CASE_COLUMNS = tuple(column.name for column in CASES.columns)
 
 
 @dataclass
@@ -61,10 +63,12 @@ class _Batch:
 
     session: Session
     fresh: set[str]  # event ids whose history row this batch inserted (not seen before)
+    # The batch's cases: copies outside the session, written back with Core at the end.
     cases: dict[str, Case]
     timeline: Timeline
     result: BatchResult = field(default_factory=BatchResult)
     refused: set[str] = field(default_factory=set)  # history rows to take back
+    new: set[str] = field(default_factory=set)  # cases reported in this batch
     versions: list[dict[str, Any]] = field(default_factory=list)
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
 
@@ -128,6 +132,7 @@ class Store:
                 self._apply_one(batch, item)
             if batch.refused:
                 session.execute(delete(EventRow).where(EventRow.event_id.in_(batch.refused)))
+            _write_cases(session, batch.result.cases, batch.new)
             if batch.versions:
                 # Core executemany: the ORM's bulk insert splits the rows wherever their
                 # None columns differ (a case's events alternate), one INSERT a row.
@@ -175,7 +180,7 @@ class Store:
             batch.cases.get(event.case_id), event, self.rules, level, new_case=Case
         )
         if event.case_id not in batch.cases:
-            batch.session.add(case)
+            batch.new.add(event.case_id)
         batch.cases[event.case_id] = batch.result.cases[event.case_id] = case
         batch.versions.append(version_row(case, event.at))
 
@@ -185,15 +190,16 @@ class Store:
             batch.result.emergency_changed = True
             active = batch.timeline.active
             if active is not None and policy.tighten_open_cases:
-                tightened = tighten_open_cases(batch.session, self.rules, event.at, active.level)
+                tightened = tighten_open_cases(
+                    batch.session, self.rules, event.at, active.level, batch.cases
+                )
                 batch.result.cases.update(tightened)
                 batch.versions += [version_row(case, event.at) for case in tightened.values()]
 
     @staticmethod
     def _cases(session: Session, items: Sequence[Item]) -> dict[str, Case]:
         ids = {item.event.case_id for item in items if item.event.case_id}
-        query = select(Case).where(Case.case_id.in_(ids))
-        return {case.case_id: case for case in session.scalars(query)}
+        return _detached(session, CASES.c.case_id.in_(ids))
 
     def case(self, case_id: str) -> Case | None:
         """The current state of one case."""
@@ -217,19 +223,45 @@ def _insert_history(session: Session, rows: list[dict[str, Any]]) -> set[str]:
     return set(session.scalars(returning, rows))
 
 
-def tighten_open_cases(session: Session, rules: Rules, at: datetime, level: str) -> dict[str, Case]:
+def _detached(session: Session, condition: Any) -> dict[str, Case]:
+    """Cases as records outside the session: no unit of work, no flush.
+
+    The ORM's flush of a batch's cases cost about 5 ms a batch whatever its size,
+    most of a live event's CPU (issue 14); they are written back by `_write_cases`.
+    """
+    rows = session.execute(select(CASES).where(condition)).mappings()
+    return {row["case_id"]: Case(**row) for row in rows}
+
+
+def _write_cases(session: Session, cases: dict[str, Case], new: set[str]) -> None:
+    """Insert the batch's new cases and update the others, one executemany each."""
+    rows = [{n: vars(c).get(n) for n in CASE_COLUMNS} for c in cases.values()]
+    if inserts := [row for row in rows if row["case_id"] in new]:
+        session.execute(insert(CASES), inserts)
+    if updates := [{**row, "_id": row["case_id"]} for row in rows if row["case_id"] not in new]:
+        session.execute(update(CASES).where(CASES.c.case_id == bindparam("_id")), updates)
+
+
+def tighten_open_cases(
+    session: Session, rules: Rules, at: datetime, level: str, cases: dict[str, Case]
+) -> dict[str, Case]:
     """Pull in the deadlines of open emergency-class cases to the emergency cap.
 
     Only when the city's policy says so: by default cases dispatched before the switch
-    keep the deadline they were given.
+    keep the deadline they were given. The batch's own copies (`cases`) are the cases
+    as they stand; the others are read and joined to them.
     """
     cap = timedelta(hours=rules.policy.cap(level))
     classes = {(c.kind.value, c.code) for c in rules.catalogue.categories.values() if c.emergency}
-    open_cases = session.scalars(
-        select(Case).where(Case.state == CaseState.DISPATCHED.value, Case.deadline > at + cap)
+    stored = _detached(
+        session, (CASES.c.state == CaseState.DISPATCHED.value) & (CASES.c.deadline > at + cap)
     )
+    cases.update({case_id: case for case_id, case in stored.items() if case_id not in cases})
     changed = {}
-    for case in open_cases:
+    for case in list(cases.values()):
+        dispatched = case.state == CaseState.DISPATCHED.value
+        if not dispatched or case.deadline is None or case.deadline <= at + cap:
+            continue
         if case.emergency or (case.kind, case.category) in classes:
             case.deadline, case.warn_at = at + cap, at + cap * rules.warn_ratio
             case.emergency, case.updated_at = True, at
