@@ -15,6 +15,21 @@ EVENT_FIELD = "event"
 PUSH_SEQUENCE_KEY = f"{SOCKETIO_CHANNEL}:seq"
 
 
+def lane_key(stream: str) -> str:
+    """The emergency lane beside a case stream: read before it (issue 14).
+
+    `emergency.*` events and the hall's actions on cases (LANE_TYPES) may be published
+    here instead of on the stream, with the stream's last entry id as field `after`
+    (`Producer.publish_lane` does both in one script), so that they overtake a
+    backlog. Per case, order holds: a lane entry waits for the stream's entries of
+    its case (or, for emergency.*, the stream's emergency events) up to `after`.
+    """
+    return f"{stream}:lane"
+
+
+AFTER_FIELD = "after"
+
+
 def dead_letter_key(stream: str) -> str:
     """The dead-letter stream that sits beside a case stream."""
     return f"{stream}:dead"
@@ -78,6 +93,19 @@ class EventType(StrEnum):
     def is_case_event(self) -> bool:
         """Whether the event concerns one case (and so carries case_id)."""
         return self.value.startswith("case.")
+
+
+# What may ride the lane: the emergency switch and a commander's or leader's action.
+# Case events of the workflow stay on the stream, in the order their system made them.
+LANE_TYPES = frozenset(
+    {
+        EventType.URGED,
+        EventType.SUPERVISED,
+        EventType.FLAGGED,
+        EventType.EMERGENCY_RAISED,
+        EventType.EMERGENCY_CLEARED,
+    }
+)
 
 
 class CaseState(StrEnum):

@@ -10,7 +10,14 @@ from typing import Any
 
 import redis
 
-from streams.names import DEFAULT_STREAM, EVENT_FIELD, EventType
+from streams.names import (
+    AFTER_FIELD,
+    DEFAULT_STREAM,
+    EVENT_FIELD,
+    LANE_TYPES,
+    EventType,
+    lane_key,
+)
 from streams.schema import ContractError, validate
 
 
@@ -29,16 +36,39 @@ def new_event(
     return event
 
 
+# The lane entry carries the stream's last entry id, read in the same atomic step, so
+# the worker knows exactly which stream entries were published before it.
+_PUBLISH_LANE = """
+local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+local after = '0-0'
+if last[1] then after = last[1][1] end
+return redis.call('XADD', KEYS[2], '*', ARGV[1], ARGV[2], ARGV[3], after)
+"""
+
+
 class Producer:
     """Appends events to one stream; it never trims (the ingest worker owns that)."""
 
     def __init__(self, connection: redis.Redis, stream: str = DEFAULT_STREAM) -> None:
         self.redis = connection
         self.stream = stream
+        self.lane = lane_key(stream)
 
     def publish(self, event: Mapping[str, Any]) -> str:
         """Append one event; the entry id it got."""
         entry_id = self.redis.xadd(self.stream, {EVENT_FIELD: _encode(event)})
+        return entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+
+    def publish_lane(self, event: Mapping[str, Any]) -> str:
+        """Append one event to the emergency lane, ahead of the stream's backlog.
+
+        Only LANE_TYPES belong there (the worker sets anything else aside). A case's
+        action still waits for the case's events published before it on the stream.
+        """
+        if event.get("type") not in LANE_TYPES:
+            raise ValueError(f"{event.get('type')!r} does not ride the lane; publish() it")
+        keys_and_args = [self.stream, self.lane, EVENT_FIELD, _encode(event), AFTER_FIELD]
+        entry_id: Any = self.redis.eval(_PUBLISH_LANE, 2, *keys_and_args)
         return entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
 
     def publish_many(self, events: Iterable[Mapping[str, Any]]) -> int:

@@ -16,6 +16,7 @@ from dashboard.settings import Settings
 from dashboard.store.models import AuditEntry
 from dashboard.web.actions import ActionRefused, act
 from streams.consumer import Item
+from streams.names import lane_key
 from streams.schema import validate
 from tests import webclients
 from tests.stories import story
@@ -36,8 +37,9 @@ def signed_in(app: App, role: Role) -> FlaskClient:
 
 
 def published(app: App) -> list[dict]:
-    """The events on the test stream."""
-    return [json.loads(f[b"event"]) for _, f in app.redis.xrange(app.settings.stream_key)]
+    """The events published on the test stream's emergency lane (where actions go)."""
+    lane = lane_key(app.settings.stream_key)
+    return [json.loads(f[b"event"]) for _, f in app.redis.xrange(lane)]
 
 
 def audited(app: App) -> list[tuple[str | None, str, dict]]:

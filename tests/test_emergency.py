@@ -184,6 +184,17 @@ def test_policy_may_tighten_open_cases(engine, rules: Rules) -> None:
     assert store.case("R0").deadline == at(30) + timedelta(hours=6)
 
 
+def test_policy_tightens_cases_stored_by_earlier_batches(engine, rules: Rules) -> None:
+    """Cases already in the database are tightened too, not only the batch's own."""
+    from dataclasses import replace
+
+    store = Store(engine, replace(rules, policy=Policy(tighten_open_cases=True)))
+    apply(store, *damaged_road("R1", 0))
+    apply(store, *damaged_road("R2", 1), raised("red", 30))
+    assert store.case("R1").deadline == at(30) + timedelta(hours=6)
+    assert store.case("R2").deadline == at(30) + timedelta(hours=6)
+
+
 def test_policy_file_is_read_and_checked(tmp_path: Path) -> None:
     """A city's policy file sets thresholds and caps; a cap over 12 h is refused."""
     (tmp_path / "emergency.yaml").write_text("raise_at: {typhoon: orange}\ncaps: {red: 4}\n")

@@ -107,6 +107,30 @@ def test_resent_events_change_nothing(redis_client, producer, store, engine, set
     assert pending(redis_client, settings) == 0
 
 
+def test_a_refused_event_leaves_no_history_and_its_resend_may_apply(
+    redis_client, producer, store, engine, settings
+) -> None:
+    """Refused by the workflow: its row goes again; resent once the case allows, it applies."""
+    reported, filed, dispatched = case_events(1)
+    producer.publish_many([reported, dispatched, filed, dispatched])  # dispatched too early
+    drain(make_ingest(redis_client, store, settings, "a"))
+    assert count(engine, EventRow) == 3 and store.case("C00000").state == "dispatched"
+    (letter,) = dead_letters(redis_client, settings.stream_key)
+    assert "case.dispatched is impossible" in letter["reason"]
+
+
+@pytest.mark.postgres
+def test_resends_and_refusals_on_postgresql(redis_client, producer, postgres_store, settings):
+    """ON CONFLICT DO NOTHING decides what is new on PostgreSQL as on SQLite."""
+    events = case_events(20)
+    producer.publish_many([*events, *events, new_event("case.closed", "C00001", T0)])
+    drain(make_ingest(redis_client, postgres_store, settings, "a"))
+    assert count(postgres_store.engine, EventRow) == 60
+    assert postgres_store.case("C00001").state == "dispatched"
+    (letter,) = dead_letters(redis_client, settings.stream_key)
+    assert "case.closed is impossible" in letter["reason"]
+
+
 @pytest.mark.parametrize(
     ("payload", "words"),
     [

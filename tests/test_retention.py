@@ -12,7 +12,7 @@ import redis
 from dashboard.process.retention import StreamRetention
 from dashboard.settings import Settings
 from dashboard.store.batch import Store
-from streams.names import EVENT_FIELD, dead_letter_key
+from streams.names import EVENT_FIELD, dead_letter_key, lane_key
 from streams.retention import read_trimmed, trim
 from tests.test_ingest import case_events, make_ingest
 
@@ -92,7 +92,7 @@ def test_dead_letters_are_trimmed_by_their_retention(redis_client, stream_key, c
     add_days_ago(redis_client, dead, 40, 2)
     kept = add_days_ago(redis_client, dead, 10, 1)
     trimmed = StreamRetention(redis_client, stream_key, 7, 30, exact=True)()
-    assert [t.removed for t in trimmed] == [0, 2]
+    assert [t.removed for t in trimmed] == [0, 0, 2]  # stream, lane, dead letters
     assert ids_of(redis_client, dead) == kept
     assert f"Retention {dead}: 2 entries trimmed" in caplog.text and "1 left" in caplog.text
 
@@ -121,3 +121,12 @@ def test_the_active_worker_trims_what_it_applied(
         thread.join(10)
     assert ids_of(redis_client, stream_key) == [fresh.decode()]
     assert read_trimmed(redis_client, stream_key) == len(events)
+
+
+def test_the_emergency_lane_is_trimmed_like_its_stream(redis_client, stream_key) -> None:
+    """The lane's applied old entries go; one still pending stays with all after it."""
+    lane = lane_key(stream_key)
+    old = add_days_ago(redis_client, lane, 10, 4)
+    consume(redis_client, lane, "commandhall", 4, ack=2)  # the third is pending
+    StreamRetention(redis_client, stream_key, 7, 30, exact=True)()
+    assert ids_of(redis_client, lane) == old[2:]

@@ -16,6 +16,7 @@ from dashboard.settings import Settings
 from dashboard.store.accounts import AuthError
 from dashboard.store.models import AuditEntry, LoginSession, User
 from dashboard.web.signin import safe_next
+from streams.names import lane_key
 from tests.webclients import PASSWORD, client_of, key_client, signed_in, wall_client
 
 RAISE = {"action": "raise", "hazard": "typhoon", "level": "red", "reason": "signal 10"}
@@ -96,7 +97,7 @@ def test_a_cookie_saved_before_logout_is_worthless_after(app: App) -> None:
     thief = client_of(app)
     thief.set_cookie("commandhall_session", saved.value)
     assert thief.post("/api/emergency", json=RAISE).status_code == 401
-    assert app.redis.xlen(app.settings.stream_key) == 0
+    assert app.redis.xlen(lane_key(app.settings.stream_key)) == 0
 
 
 def test_the_cookie_holds_no_role(app: App) -> None:
@@ -231,7 +232,7 @@ def test_a_cross_origin_json_post_is_refused_and_audited(app: App) -> None:
     client = signed_in(app, "duty", Role.COMMANDER)
     client.environ_base["HTTP_ORIGIN"] = "http://evil.example"
     assert client.post("/api/emergency", json=RAISE).status_code == 403
-    assert app.redis.xlen(app.settings.stream_key) == 0
+    assert app.redis.xlen(lane_key(app.settings.stream_key)) == 0
     assert audit_rows(app, "request")[-1].result == "refused"
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, select
 
 from dashboard.domain.access import Role
 from dashboard.store.models import AuditEntry
+from streams.names import lane_key
 from tests.hall import Hall
 from tests.stories import story
 
@@ -73,10 +74,10 @@ def test_an_action_over_the_socket_is_refused_and_audited(hall: Hall, who: str) 
     else:
         hall.add_user("sock-leader", Role.LEADER)
         cookie = cookies(hall, user="sock-leader")
-    before = hall.producer.redis.xlen(hall.settings.stream_key)
+    before = hall.producer.redis.xlen(lane_key(hall.settings.stream_key))
     answer = send_action(hall, cookie)
     assert answer.startswith("431") and "screens only listen" in json.loads(answer[3:])[0]["error"]
-    assert hall.producer.redis.xlen(hall.settings.stream_key) == before
+    assert hall.producer.redis.xlen(lane_key(hall.settings.stream_key)) == before
     engine = create_engine(hall.settings.resolved_database_url)
     with engine.connect() as connection:
         actors = connection.scalars(

@@ -12,6 +12,7 @@ from dashboard.app import App, create_app
 from dashboard.settings import Settings
 from dashboard.store.accounts import Role
 from streams.consumer import Item
+from streams.names import lane_key
 from streams.producer import new_event
 from streams.schema import validate
 from tests.stories import story
@@ -178,7 +179,7 @@ def test_emergency_switch_api_checks_role_and_reason(client: FlaskClient, app: A
         json={"action": "raise", "hazard": "typhoon", "level": "red", "reason": "signal 10"},
     )
     assert done.status_code == 202 and done.get_json()["published"]["force"] is True
-    assert app.redis.xlen(app.settings.stream_key) == 1
+    assert app.redis.xlen(lane_key(app.settings.stream_key)) == 1
 
 
 def test_sign_in_never_redirects_off_the_server(client: FlaskClient, app: App) -> None:
@@ -208,7 +209,7 @@ def test_raising_never_lowers_the_level_in_force(client: FlaskClient, app: App) 
     apply_published(app, body["published"])
     status, body = switch_to(client, action="raise", hazard="typhoon", level="yellow")
     assert status == 400 and "change level" in body["error"]
-    assert app.redis.xlen(app.settings.stream_key) == 1  # nothing more was published
+    assert app.redis.xlen(lane_key(app.settings.stream_key)) == 1  # nothing more was published
 
 
 def test_lowering_is_an_explicit_audited_change_of_level(client: FlaskClient, app: App) -> None:

@@ -71,6 +71,8 @@ class Ingest:
             lease_ms=lease_ms,
             max_deliveries=max_deliveries,
             window=window,
+            on_active=store.forget,
+            on_lane=self.push_lane,
         )
         self.consumer.on_set_aside = metrics.count_set_aside
         self.slow = SlowFigures(timezone, every=slow_s)
@@ -129,6 +131,21 @@ class Ingest:
         if self._kpis_dirty and (force or time.monotonic() - self._last_kpis >= self.kpis_s):
             self.push_kpis()
         self._heartbeat()
+
+    def push_lane(self) -> None:
+        """Push what the emergency lane changed now, ahead of the stream's batch."""
+        if self.pusher is None:
+            return
+        try:
+            if self._emergency_changed:
+                self.push_emergency()
+            if self._changed:
+                self.pusher.cases(self._changed.values(), epoch_ms(datetime.now(UTC)) or 0)
+                self._changed.clear()
+                self._last_push = time.monotonic()
+                self._kpis_dirty = self._slow_stale = True
+        except (redis.ConnectionError, redis.TimeoutError, SQLAlchemyError) as error:
+            log.warning("Ingest %s: push failed: %s", self.consumer.name, error)
 
     def push_kpis(self) -> None:
         """Send the KPI strip (and, when refreshed, the units' rates and the trend)."""

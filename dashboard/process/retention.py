@@ -14,7 +14,7 @@ import time
 
 import redis
 
-from streams.names import dead_letter_key
+from streams.names import dead_letter_key, lane_key
 from streams.retention import Trimmed, trim
 
 log = logging.getLogger(__name__)
@@ -23,7 +23,7 @@ DAY_S = 86_400.0
 
 
 class StreamRetention:
-    """Trims the case stream and its dead letters once every `every_s`."""
+    """Trims the case stream, its emergency lane and its dead letters once every `every_s`."""
 
     def __init__(
         self,
@@ -48,6 +48,8 @@ class StreamRetention:
         try:
             done = [
                 trim(self.redis, self.stream, self.keep_s, exact=self.exact),
+                # The emergency lane has the same group: what it applied goes the same way.
+                trim(self.redis, lane_key(self.stream), self.keep_s, exact=self.exact),
                 trim(self.redis, dead, self.dead_keep_s, grouped=False, exact=self.exact),
             ]
         except redis.ResponseError as error:  # e.g. a Redis before 6.2 (no MINID)

@@ -28,6 +28,7 @@ from dashboard.store.models import EventRow
 from dashboard.web.calendarstatus import coverage
 from dashboard.web.context import App
 from streams.consumer import lag
+from streams.names import lane_key
 from streams.status import read_heard, read_lost, read_status
 
 
@@ -38,6 +39,7 @@ def report(app: App) -> dict[str, Any]:
     try:
         body["redis"] = bool(app.redis.ping())
         body["consumer"] = lag(app.redis, stream, group)
+        body["lane"] = lag(app.redis, lane_key(stream), group)  # the emergency lane
         body["ingest"] = read_status(app.redis, stream, group)
         body["heard"] = _heard(read_heard(app.redis, stream, group))
         body["stream_lost"] = read_lost(app.redis, stream, group)
@@ -60,7 +62,8 @@ def report(app: App) -> dict[str, Any]:
 
 def ingest_problems(app: App, body: dict[str, Any]) -> list[str]:
     """What is wrong with ingest, in words; empty when it keeps up."""
-    status, waiting = body["ingest"], sum((body["consumer"] or {}).values())
+    status = body["ingest"]
+    waiting = sum((body["consumer"] or {}).values()) + sum((body.get("lane") or {}).values())
     heard, timeout = body.get("heard"), app.settings.heartbeat_timeout_s
     if status is None or heard is None or heard["age_s"] > timeout:
         last = f"last from {heard['consumer']} {heard['age_s']:.0f}s ago" if heard else "ever"

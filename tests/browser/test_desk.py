@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, select
 
 from dashboard.process import demo
 from dashboard.store.models import AuditEntry
+from streams.names import lane_key
 from tests.browser.conftest import ARTIFACTS
 from tests.hall import Hall
 from tests.stories import story
@@ -162,7 +163,7 @@ def test_urging_publishes_with_the_commanders_name_and_is_audited(desk: Page, ha
     desk.wait_for_selector(
         f'.case-detail[data-case-id="{case_id}"] [data-event-type="case.urged"]', timeout=30_000
     )
-    entries = hall.producer.redis.xrange(hall.settings.stream_key)
+    entries = hall.producer.redis.xrange(lane_key(hall.settings.stream_key))
     urged = [json.loads(f[b"event"]) for _, f in entries]
     urged = [e for e in urged if e["type"] == "case.urged" and e["case_id"] == case_id]
     assert len(urged) == 1 and urged[0]["by"] == demo.COMMANDER
