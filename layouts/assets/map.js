@@ -4,7 +4,8 @@
  * feature list on every push re-indexes and redraws everything. Here the clustering
  * (vendored supercluster, driven by assets/cluster-worker.js) runs in a Web Worker
  * that is sent only what changed, in
- * batches at most twice a second; it answers with the clusters and cases in view,
+ * batches at most twice a second, and indexes them at most every two seconds
+ * (cluster-worker.js REBUILD_MS); it answers with the clusters and cases in view,
  * and the page diffs those against what it has drawn, by key, so one changed case
  * touches one marker and the page's thread never indexes.
  *
@@ -39,7 +40,10 @@
     arrived: new Map(), // id -> when a pushed case arrived (Date.now), for the pulse
     pending: { full: true, ids: new Set() }, // what the index has not been sent yet
   };
-  var link = { engine: null, seq: 0, inFlight: false, owed: false, lastFlush: 0, timer: null };
+  var link = {
+    engine: null, seq: 0, inFlight: false, owed: false, lastFlush: 0, timer: null,
+    rebuild: null, // the timer that asks the engine again for changes it has not indexed
+  };
   var stats = { worker: null, builds: 0, points: 0, buildMs: 0, maxBuildMs: 0, drawMs: 0, drawn: 0 };
   var view = null; // the Leaflet map and what is drawn on it
   var districts = new Map(); // district code -> its outline polygons
@@ -216,7 +220,9 @@
     var due = hasPending() && Date.now() - link.lastFlush >= MIN_GAP_MS;
     if (hasPending() && !due) { later(); }
     var ready = view && view.ready;
-    if (!due && !ready) { return; }
+    if (!due && !ready && !link.rebuild) { return; }
+    clearTimeout(link.rebuild);
+    link.rebuild = null;
     var message = { seq: (link.seq += 1), view: ready ? viewRequest() : null };
     var transfer = due ? takeChanges(message) : [];
     link.inFlight = true;
@@ -248,10 +254,17 @@
       draw(m.items, m.zoom);
     }
     if (m.counts && view && view.ready) { shadeDistricts(m.counts); }
+    if (m.owed !== null && m.owed !== undefined) { askAgain(m.owed); }
     if (link.owed) {
       link.owed = false;
       send();
     }
+  }
+
+  // The engine indexes changes at most every few seconds; once it will, ask again.
+  function askAgain(wait) {
+    if (link.rebuild) { return; }
+    link.rebuild = setTimeout(send, wait + 20);
   }
 
   function noteBuild(m) {
