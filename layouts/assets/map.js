@@ -23,6 +23,7 @@
   var MIN_GAP_MS = 500; // changes reach the index at most twice a second (the wall issue)
   var MAX_TURN_WAIT_MS = 60000; // setTimeout misfires beyond 2^31 ms; look again instead
   var PULSE_MS = 4000; // how long a case counts as new
+  var FLASH_MS = 2000; // how long a cluster a new case joined shows its halo
   var VIEW_PAD = 0.25; // draw a margin round the view so a short pan finds its markers
   // Leaflet's tiles are 256 px: with that extent the radius is in screen pixels, and
   // it grows with the markers on a 4K screen so that clusters never overlap.
@@ -355,6 +356,22 @@
 
   function isRecent(t) { return t > 0 && Date.now() - t < PULSE_MS; }
 
+  // The pulse of a new case and the halo of a cluster it joined are classes that a
+  // timer takes off again; they blink with the wall's one-second tick (map.css), not
+  // by a CSS animation, which would have the page draw 60 frames a second.
+  function unmarkLater(entry, className, ms) {
+    clearTimeout(entry.unmark);
+    entry.unmark = setTimeout(function () {
+      var options = entry.marker.options.icon.options;
+      retag(entry.marker, options.className.replace(" " + className, ""), {});
+    }, Math.max(0, ms));
+  }
+
+  function pulseUntil(entry, id) {
+    var arrived = model.arrived.get(id);
+    if (isRecent(arrived)) { unmarkLater(entry, "case-new", arrived + PULSE_MS - Date.now() + 50); }
+  }
+
   // --- one case ------------------------------------------------------------------------------
 
   function caseClass(light, fresh) {
@@ -375,7 +392,9 @@
     marker.bindTooltip(function () { return tooltip(item.id); }, {
       direction: "top", offset: [0, -size / 2], className: "case-tooltip",
     });
-    return { marker: marker, light: light, lon: item.lon, lat: item.lat };
+    var entry = { marker: marker, light: light, lon: item.lon, lat: item.lat, unmark: null };
+    pulseUntil(entry, item.id);
+    return entry;
   }
 
   function updateCase(entry, item, light) {
@@ -389,6 +408,7 @@
     // A case dispatched just after its report changes light while still new: it keeps
     // its pulse for the whole PULSE_MS, whatever the timing of the two pushes.
     retag(entry.marker, caseClass(light, isRecent(model.arrived.get(item.id))), { light: light });
+    pulseUntil(entry, item.id);
     entry.marker.setZIndexOffset(RANK[light] * 1000);
   }
 
@@ -465,7 +485,10 @@
       keyboard: false,
       zIndexOffset: RANK[light] * 1000,
     });
-    var entry = { marker: marker, id: item.cluster, count: item.n, light: light, a: item.a };
+    var entry = {
+      marker: marker, id: item.cluster, count: item.n, light: light, a: item.a, unmark: null,
+    };
+    if (isRecent(item.a)) { unmarkLater(entry, "cluster-new", FLASH_MS); }
     marker.on("click", function () {
       link.engine.post({ type: "expand", cluster: entry.id, lat: item.lat, lon: item.lon }, []);
     });
@@ -476,25 +499,19 @@
     var fresh = item.a > entry.a && isRecent(item.a);
     entry.id = item.cluster;
     entry.a = item.a;
+    // A halo already on stays on until its timer.
+    var halo = fresh || entry.marker.options.icon.options.className.indexOf("cluster-new") >= 0;
     if (sizeOf(item.n) !== sizeOf(entry.count)) {
-      entry.marker.setIcon(clusterIcon(item, light, fresh));
+      entry.marker.setIcon(clusterIcon(item, light, halo));
     } else if (item.n !== entry.count || light !== entry.light || fresh) {
-      retag(entry.marker, clusterClass(light, false), { count: item.n, light: light });
+      retag(entry.marker, clusterClass(light, halo), { count: item.n, light: light });
       var el = entry.marker.getElement();
       if (el) { el.firstChild.textContent = countLabel(item.n); }
-      if (fresh) { flash(el, "cluster-new"); }
     }
+    if (fresh) { unmarkLater(entry, "cluster-new", FLASH_MS); }
     entry.count = item.n;
     entry.light = light;
     entry.marker.setZIndexOffset(RANK[light] * 1000);
-  }
-
-  // Restart a CSS animation on an element that has already run it.
-  function flash(el, className) {
-    if (!el) { return; }
-    el.classList.remove(className);
-    void el.offsetWidth;
-    el.classList.add(className);
   }
 
   function zoomTo(m) {

@@ -386,6 +386,7 @@
     }
     var clock = document.getElementById("wall-clock");
     if (clock) { clock.textContent = clockFormat.format(new Date(at)); }
+    document.documentElement.toggleAttribute("data-blink");  // overdue and new blink (wall.css)
   }
   setInterval(tick, 1000);
   function turnPages() {
