@@ -560,7 +560,7 @@
           view.shades.set(layer, shade);
         }
         var el = layer.getElement();
-        if (el) { el.setAttribute("data-count", n); }
+        if (el && el.getAttribute("data-count") !== String(n)) { el.setAttribute("data-count", n); }
       });
     });
     fillLegend(step);

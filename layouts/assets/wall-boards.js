@@ -63,8 +63,9 @@
     if (clock.d === Infinity) { return; }
     var i = slot(g.lit, c);
     if (g.lit[i] && g.lit[i].id === c.id) { g.lit.splice(i, 1); }
-    var j = atMost(g.warns, warnOf(clock), itself) - 1;
-    if (j >= 0) { g.warns.splice(j, 1); }
+    var w = warnOf(clock);
+    var j = atMost(g.warns, w, itself) - 1;
+    if (g.warns[j] === w) { g.warns.splice(j, 1); }
   }
 
   function counts(g, at) {
