@@ -133,8 +133,12 @@ def measure(browser: Browser, settings: Settings, token: str, args: argparse.Nam
             producer.publish_many([next(stream) for _ in range(due)])
             sent[0] += due
 
+    builds, redraws = page.evaluate("[commandhall.map.stats.builds, commandhall.wall.redraws]")
     live = window(page, cdp, browser_cdp, args.seconds, publish)
     live["events"] = sent[0]
+    live["builds"] = page.evaluate("commandhall.map.stats.builds") - builds
+    live["build_ms"] = page.evaluate("commandhall.map.stats.buildMs")
+    live["redraws"] = page.evaluate("commandhall.wall.redraws") - redraws
     shown = page.evaluate("document.querySelectorAll('#wall-boards .case-row').length")
     context.close()
     return {"render": render_ms, "idle": idle, "live": live, "rows": shown}
@@ -185,7 +189,13 @@ def main() -> None:
         f = run(browser, redis_url, args)
     print(f"\none wall, {args.cases:,} open cases, 1920x1080 (first render {f['render']:.0f} ms)")
     print(line("idle", f["idle"]))
-    print(line("live", f["live"]) + f"; {f['live']['events']} events published")
+    live = f["live"]
+    print(line("live", live) + f"; {live['events']} events published")
+    print(
+        f"        {live['redraws'] / live['seconds']:.1f} redraws/s, map index rebuilt "
+        f"{live['builds'] / live['seconds']:.2f} times/s (last build {live['build_ms']:.0f} ms, "
+        "in the worker)"
+    )
     print(f"  live - idle: {f['live']['cpu'] - f['idle']['cpu']:.3f} of a core (goal: live ≤ 0.1)")
 
 
