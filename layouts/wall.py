@@ -30,7 +30,6 @@ def register(app: App) -> Dash:
         Output("wall-boards", "children"),
         Output("wall-kpis", "children"),
         Input("wall-snapshot", "data"),
-        Input("wall-live", "data"),
         Input("wall-tick", "data"),
     )
     return wall
@@ -99,7 +98,6 @@ def layout(app: App) -> html.Div:
                 id="wall-snapshot",
                 data={"build": app.build, "meta": {**meta(app), "screen": screen.as_dict()}},
             ),
-            dcc.Store(id="wall-live"),
             dcc.Store(id="wall-tick"),
         ],
         className="wall",

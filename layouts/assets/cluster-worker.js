@@ -12,11 +12,18 @@
 (function (scope) {
   "use strict";
 
+  // A patch is kept at once but indexed at most this often: supercluster cannot add
+  // or remove a point, so every build indexes all the cases (tens of ms at 10,000),
+  // and at 10 events a second there was a patch, so a build, twice a second (issue 14).
+  // A full load (first render, resync) is indexed at once.
+  var REBUILD_MS = 2000;
+
   // Each message may carry a full load or a patch, and a view.
   function engine(post, options) {
     var cases = new Map(); // id -> GeoJSON point; properties {id, d, w, a, dis}
     var index = null;
     var stale = true;
+    var builtAt = -Infinity;
 
     function point(id, lon, lat, d, w, a, dis) {
       return {
@@ -54,7 +61,8 @@
         },
       }).load(Array.from(cases.values()));
       stale = false;
-      return performance.now() - started;
+      builtAt = performance.now();
+      return builtAt - started;
     }
 
     function inView(v) {
@@ -91,11 +99,14 @@
       if (m.type === "expand") { return index && expand(m); }
       if (m.load) { load(m.load); }
       if (m.patch) { patch(m.patch); }
-      var buildMs = stale ? build() : null;
+      var wait = builtAt + REBUILD_MS - performance.now();
+      var buildMs = stale && (!index || m.load || wait <= 0) ? build() : null;
       var v = m.view;
       post({
         type: "view", seq: m.seq, buildMs: buildMs, points: cases.size,
         zoom: v && v.zoom, items: v ? inView(v) : null, counts: v ? perDistrict(v) : null,
+        // Changes not indexed yet: ask again after this many ms.
+        owed: stale ? Math.max(0, wait) : null,
       });
     };
   }

@@ -4,7 +4,8 @@
  * feature list on every push re-indexes and redraws everything. Here the clustering
  * (vendored supercluster, driven by assets/cluster-worker.js) runs in a Web Worker
  * that is sent only what changed, in
- * batches at most twice a second; it answers with the clusters and cases in view,
+ * batches at most twice a second, and indexes them at most every two seconds
+ * (cluster-worker.js REBUILD_MS); it answers with the clusters and cases in view,
  * and the page diffs those against what it has drawn, by key, so one changed case
  * touches one marker and the page's thread never indexes.
  *
@@ -22,6 +23,7 @@
   var MIN_GAP_MS = 500; // changes reach the index at most twice a second (the wall issue)
   var MAX_TURN_WAIT_MS = 60000; // setTimeout misfires beyond 2^31 ms; look again instead
   var PULSE_MS = 4000; // how long a case counts as new
+  var FLASH_MS = 2000; // how long a cluster a new case joined shows its halo
   var VIEW_PAD = 0.25; // draw a margin round the view so a short pan finds its markers
   // Leaflet's tiles are 256 px: with that extent the radius is in screen pixels, and
   // it grows with the markers on a 4K screen so that clusters never overlap.
@@ -39,7 +41,10 @@
     arrived: new Map(), // id -> when a pushed case arrived (Date.now), for the pulse
     pending: { full: true, ids: new Set() }, // what the index has not been sent yet
   };
-  var link = { engine: null, seq: 0, inFlight: false, owed: false, lastFlush: 0, timer: null };
+  var link = {
+    engine: null, seq: 0, inFlight: false, owed: false, lastFlush: 0, timer: null,
+    rebuild: null, // the timer that asks the engine again for changes it has not indexed
+  };
   var stats = { worker: null, builds: 0, points: 0, buildMs: 0, maxBuildMs: 0, drawMs: 0, drawn: 0 };
   var view = null; // the Leaflet map and what is drawn on it
   var districts = new Map(); // district code -> its outline polygons
@@ -216,7 +221,9 @@
     var due = hasPending() && Date.now() - link.lastFlush >= MIN_GAP_MS;
     if (hasPending() && !due) { later(); }
     var ready = view && view.ready;
-    if (!due && !ready) { return; }
+    if (!due && !ready && !link.rebuild) { return; }
+    clearTimeout(link.rebuild);
+    link.rebuild = null;
     var message = { seq: (link.seq += 1), view: ready ? viewRequest() : null };
     var transfer = due ? takeChanges(message) : [];
     link.inFlight = true;
@@ -248,10 +255,17 @@
       draw(m.items, m.zoom);
     }
     if (m.counts && view && view.ready) { shadeDistricts(m.counts); }
+    if (m.owed !== null && m.owed !== undefined) { askAgain(m.owed); }
     if (link.owed) {
       link.owed = false;
       send();
     }
+  }
+
+  // The engine indexes changes at most every few seconds; once it will, ask again.
+  function askAgain(wait) {
+    if (link.rebuild) { return; }
+    link.rebuild = setTimeout(send, wait + 20);
   }
 
   function noteBuild(m) {
@@ -342,6 +356,22 @@
 
   function isRecent(t) { return t > 0 && Date.now() - t < PULSE_MS; }
 
+  // The pulse of a new case and the halo of a cluster it joined are classes that a
+  // timer takes off again; they blink with the wall's one-second tick (map.css), not
+  // by a CSS animation, which would have the page draw 60 frames a second.
+  function unmarkLater(entry, className, ms) {
+    clearTimeout(entry.unmark);
+    entry.unmark = setTimeout(function () {
+      var options = entry.marker.options.icon.options;
+      retag(entry.marker, options.className.replace(" " + className, ""), {});
+    }, Math.max(0, ms));
+  }
+
+  function pulseUntil(entry, id) {
+    var arrived = model.arrived.get(id);
+    if (isRecent(arrived)) { unmarkLater(entry, "case-new", arrived + PULSE_MS - Date.now() + 50); }
+  }
+
   // --- one case ------------------------------------------------------------------------------
 
   function caseClass(light, fresh) {
@@ -362,7 +392,9 @@
     marker.bindTooltip(function () { return tooltip(item.id); }, {
       direction: "top", offset: [0, -size / 2], className: "case-tooltip",
     });
-    return { marker: marker, light: light, lon: item.lon, lat: item.lat };
+    var entry = { marker: marker, light: light, lon: item.lon, lat: item.lat, unmark: null };
+    pulseUntil(entry, item.id);
+    return entry;
   }
 
   function updateCase(entry, item, light) {
@@ -376,6 +408,7 @@
     // A case dispatched just after its report changes light while still new: it keeps
     // its pulse for the whole PULSE_MS, whatever the timing of the two pushes.
     retag(entry.marker, caseClass(light, isRecent(model.arrived.get(item.id))), { light: light });
+    pulseUntil(entry, item.id);
     entry.marker.setZIndexOffset(RANK[light] * 1000);
   }
 
@@ -452,7 +485,10 @@
       keyboard: false,
       zIndexOffset: RANK[light] * 1000,
     });
-    var entry = { marker: marker, id: item.cluster, count: item.n, light: light, a: item.a };
+    var entry = {
+      marker: marker, id: item.cluster, count: item.n, light: light, a: item.a, unmark: null,
+    };
+    if (isRecent(item.a)) { unmarkLater(entry, "cluster-new", FLASH_MS); }
     marker.on("click", function () {
       link.engine.post({ type: "expand", cluster: entry.id, lat: item.lat, lon: item.lon }, []);
     });
@@ -463,25 +499,19 @@
     var fresh = item.a > entry.a && isRecent(item.a);
     entry.id = item.cluster;
     entry.a = item.a;
+    // A halo already on stays on until its timer.
+    var halo = fresh || entry.marker.options.icon.options.className.indexOf("cluster-new") >= 0;
     if (sizeOf(item.n) !== sizeOf(entry.count)) {
-      entry.marker.setIcon(clusterIcon(item, light, fresh));
+      entry.marker.setIcon(clusterIcon(item, light, halo));
     } else if (item.n !== entry.count || light !== entry.light || fresh) {
-      retag(entry.marker, clusterClass(light, false), { count: item.n, light: light });
+      retag(entry.marker, clusterClass(light, halo), { count: item.n, light: light });
       var el = entry.marker.getElement();
       if (el) { el.firstChild.textContent = countLabel(item.n); }
-      if (fresh) { flash(el, "cluster-new"); }
     }
+    if (fresh) { unmarkLater(entry, "cluster-new", FLASH_MS); }
     entry.count = item.n;
     entry.light = light;
     entry.marker.setZIndexOffset(RANK[light] * 1000);
-  }
-
-  // Restart a CSS animation on an element that has already run it.
-  function flash(el, className) {
-    if (!el) { return; }
-    el.classList.remove(className);
-    void el.offsetWidth;
-    el.classList.add(className);
   }
 
   function zoomTo(m) {
@@ -530,7 +560,7 @@
           view.shades.set(layer, shade);
         }
         var el = layer.getElement();
-        if (el) { el.setAttribute("data-count", n); }
+        if (el && el.getAttribute("data-count") !== String(n)) { el.setAttribute("data-count", n); }
       });
     });
     fillLegend(step);

@@ -8,13 +8,17 @@
   // ({added, updated, removed}: arrays of case ids; full: the whole set was replaced).
   var wall = {
     cases: new Map(), kpis: null, meta: null, loaded: false, changes: freshChanges(true),
-    page: 0, pages: 1, rotations: 0, units: {}, pending: null, early: [],
+    page: 0, pages: 1, rotations: 0, units: {}, pending: null, early: [], redraws: 0,
     // The server's rules (layouts/wall.py meta): which states are open, which stop the clock.
     open: new Set(), stopped: new Set(),
+    groups: null, // per department, from load() on
   };
 
   function freshChanges(full) { return { full: full, added: [], updated: [], removed: [] }; }
   var MAX_BOARD_CASES = 12;
+  // Pushes come up to 10 a second; the wall redraws once for all that came within this.
+  var REDRAW_MS = 400;
+  var MAX_TURN_WAIT_MS = 60000; // setTimeout misfires beyond 2^31 ms; look again instead
 
   function now() { return ch.has("live") ? ch.get("live").now() : Date.now(); }
 
@@ -29,6 +33,20 @@
   var countdown = rule.countdown;
   wall.countdown = countdown;
 
+  // Every open case by department, and the emergency ones, kept as pushes come
+  // (assets/wall-boards.js): a redraw never walks or sorts all the cases.
+  function boards() { return ch.get("boards"); }
+  function freshGroups() {
+    return {
+      all: new (boards().Groups)(clockOf, function () { return true; }),
+      emergency: new (boards().Groups)(clockOf, function (c) { return !!c.em; }),
+    };
+  }
+  function index(c, add) {
+    wall.groups.all[add ? "add" : "remove"](c);
+    wall.groups.emergency[add ? "add" : "remove"](c);
+  }
+
   function h(type, props, children) {
     var p = Object.assign({}, props);
     if (children !== undefined) { p.children = children; }
@@ -38,9 +56,11 @@
   function apply(message) {
     var changes = wall.changes;
     (message.cases || []).forEach(function (c) {
-      var known = wall.cases.has(c.id);
+      var known = wall.cases.get(c.id);
+      if (known) { index(known, false); }
       if (wall.open.has(c.st)) {
         wall.cases.set(c.id, c);
+        index(c, true);
         (known ? changes.updated : changes.added).push(c.id);
       } else if (known) {
         wall.cases.delete(c.id);
@@ -68,6 +88,7 @@
 
   function load(snapshot) {
     wall.cases.clear();
+    wall.groups = freshGroups();
     wall.changes = freshChanges(true);
     wall.meta = snapshot.meta || wall.meta;
     wall.open = new Set(wall.meta.states.open);
@@ -75,59 +96,6 @@
     apply(Object.assign({}, snapshot, { cases: unpack(snapshot.cases) }));
   }
   wall.load = load;
-
-  function byDepartment(at, emergencyOnly) {
-    var groups = {};
-    wall.cases.forEach(function (c) {
-      if (!c.dep || (emergencyOnly && !c.em)) { return; }
-      var g = (groups[c.dep] = groups[c.dep] || { code: c.dep, open: 0, yellow: 0, red: 0, list: [] });
-      var l = light(c, at);
-      g.open += 1;
-      if (l === "yellow") { g.yellow += 1; }
-      if (l === "red") { g.red += 1; }
-      if (l !== "none") { g.list.push(c); }
-    });
-    return Object.keys(groups).map(function (k) { return groups[k]; }).sort(function (a, b) {
-      return b.red - a.red || b.yellow - a.yellow || b.open - a.open || (a.code < b.code ? -1 : 1);
-    });
-  }
-
-  function caseRow(c, at) {
-    var l = light(c, at);
-    var name = wall.meta.categories[c.k + ":" + c.cat] || c.cat;
-    // A leader's 督办 shows on every board the case is on (issue 11).
-    var supervised = c.sv ? [h("Span", { className: "mark-supervised" }, wall.meta.labels.mark_supervised)] : [];
-    return h("Div", {
-      className: "case-row light-" + l + (c.sv ? " supervised" : ""), "data-case-id": c.id,
-      "data-light": l, "data-supervised": c.sv ? "true" : "",
-    }, supervised.concat([
-      h("Span", { className: "case-name" }, name),
-      h("Span", {
-        className: "countdown" + (l === "red" ? " overdue" : ""),
-        "data-deadline": c.dl, "data-warn": c.wa,
-      }, countdown(c.dl - at)),
-    ]));
-  }
-
-  function board(g, at) {
-    var t = wall.meta.labels;
-    g.list.sort(function (a, b) { return a.dl - b.dl; });
-    return h("Div", { className: "board", "data-department": g.code }, [
-      h("Div", { className: "board-head" }, [
-        h("Span", { className: "board-name" }, wall.meta.units[g.code] || g.code),
-        h("Span", { className: "count count-open", title: t.open }, String(g.open)),
-        h("Span", { className: "count count-yellow", title: t.yellow }, String(g.yellow)),
-        h("Span", { className: "count count-red", title: t.red }, String(g.red)),
-      ]),
-      h("Div", { className: "board-rates" }, [
-        h("Span", {}, t.today_on_time + " " + percent((wall.units[g.code] || {}).today)),
-        h("Span", {}, t.month_on_time + " " + percent((wall.units[g.code] || {}).month)),
-      ]),
-      h("Div", { className: "board-cases" }, g.list.slice(0, rowsPerBoard()).map(function (c) {
-        return caseRow(c, at);
-      })),
-    ]);
-  }
 
   /* Only whole case rows (issue 8): how many fit is measured on a hidden sample board
    * styled like the real ones, and again when the screen's size or its fonts change. */
@@ -211,13 +179,7 @@
   function emergencyStrip(at) {
     var t = wall.meta.labels;
     var figures = (wall.kpis && wall.kpis.emergency) || {};
-    var open = 0;
-    var overdue = 0;
-    wall.cases.forEach(function (c) {
-      if (!c.em) { return; }
-      open += 1;
-      if (light(c, at) === "red") { overdue += 1; }
-    });
+    var totals = wall.groups.emergency.totals(at);
     var hours = figures.reports_per_hour || [];
     var top = Math.max.apply(null, [1].concat(hours));
     function cell(key, value) {
@@ -233,8 +195,8 @@
         })),
         h("Div", { className: "kpi-label" }, t.em_reports + " " + (hours[hours.length - 1] || 0)),
       ]),
-      cell("em_open", String(open)),
-      cell("em_overdue", String(overdue)),
+      cell("em_open", String(totals.open)),
+      cell("em_overdue", String(totals.red)),
       cell("em_on_time", percent(figures.on_time_rate)),
     ];
   }
@@ -248,20 +210,14 @@
     return cols * Math.max(1, Math.floor((container.clientHeight + gap) / (rowHeight + gap)));
   }
 
-  function paged(groups, at) {
+  // The departments on the page shown, and the pager when there are several pages.
+  function paged(ranked) {
     var container = document.getElementById("wall-boards");
-    var per = container && container.clientHeight ? capacity(container) : groups.length;
-    wall.pages = Math.max(1, Math.ceil(groups.length / per));
+    var per = container && container.clientHeight ? capacity(container) : ranked.length;
+    wall.pages = Math.max(1, Math.ceil(ranked.length / per));
     if (wall.page >= wall.pages) { wall.page = 0; }
-    var shown = groups.slice(wall.page * per, (wall.page + 1) * per).map(function (g) {
-      return board(g, at);
-    });
-    if (wall.pages > 1) {
-      shown.push(h("Div", {
-        className: "pager", "data-page": wall.page + 1, "data-pages": wall.pages,
-      }, (wall.page + 1) + " / " + wall.pages));
-    }
-    return shown;
+    var pager = wall.pages > 1 ? { page: wall.page + 1, pages: wall.pages } : null;
+    return { shown: ranked.slice(wall.page * per, (wall.page + 1) * per), pager: pager };
   }
 
   /* A screen's views (overview, map, boards…) take turns when there are several. */
@@ -309,16 +265,71 @@
       wall.stopped = new Set(wall.meta.light.stopped);
       if (wall.pending) { firstLoad(wall.pending); }
     }
-    if (!wall.loaded) { return [[], []]; }
+    var none = window.dash_clientside.no_update;
+    if (!wall.loaded) { return [none, none]; }  // nothing to draw before a snapshot
+    return [none, draw()];
+  }
+
+  // Boards and map are drawn in place (assets/wall-boards.js, map.js); the KPI strip
+  // is returned for Dash, or no_update when it is what is shown already.
+  function draw() {
     var at = now();
     var urgent = view() === "emergency";
-    var groups = byDepartment(at, urgent);
-    var boards = groups.length ? paged(groups, at)
-      : [h("Div", { className: "no-cases" },
-        urgent ? wall.meta.labels.no_em_cases : wall.meta.labels.no_cases)];
+    drawBoards(at, urgent);
     ch.get("map").render(wall.cases, at, wall.changes);  // draws on Leaflet itself
     wall.changes = freshChanges(false);
-    return [boards, urgent ? emergencyStrip(at) : kpiStrip()];
+    wall.redraws += 1;
+    return unlessShown(urgent ? emergencyStrip(at) : kpiStrip());
+  }
+
+  // A push's redraw goes round Dash's callback machinery (a few ms each, 2-3 times a
+  // second): only a changed strip is handed to Dash.
+  function redraw() {
+    if (!wall.loaded) { return; }
+    var strip = draw();
+    if (strip !== window.dash_clientside.no_update) {
+      window.dash_clientside.set_props("wall-kpis", { children: strip });
+    }
+  }
+
+  function drawBoards(at, urgent) {
+    var container = document.getElementById("wall-boards");
+    if (!container) { return; }
+    var ranked = wall.groups[urgent ? "emergency" : "all"].ranked(at);
+    var paging = paged(ranked);
+    var t = wall.meta.labels;
+    boards().draw(container, wall, paging.shown, paging.pager,
+      urgent ? t.no_em_cases : t.no_cases, at);
+    redrawAtTurn(paging.shown, at);
+  }
+
+  // Lights turn at known instants: redraw then, rather than at the next push or tick.
+  var turn = null;
+  function redrawAtTurn(shown, at) {
+    clearTimeout(turn);
+    var next = Math.min.apply(null, [Infinity].concat(shown.map(function (d) {
+      return boards().nextTurn(d.group, at);
+    })));
+    if (next === Infinity) { return; }
+    turn = setTimeout(redrawSoon, Math.min(MAX_TURN_WAIT_MS, Math.max(1000, next - at + 20)));
+  }
+
+  // One redraw for every push within REDRAW_MS of the first.
+  var redrawing = null;
+  function redrawSoon() {
+    if (redrawing) { return; }
+    redrawing = setTimeout(function () {
+      redrawing = null;
+      redraw();
+    }, REDRAW_MS);
+  }
+
+  var shownStrip = null;
+  function unlessShown(strip) {
+    var text = JSON.stringify(strip);
+    if (text === shownStrip) { return window.dash_clientside.no_update; }
+    shownStrip = text;
+    return strip;
   }
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
@@ -354,12 +365,13 @@
       window.dash_clientside.set_props("wall-tick", { data: Date.now() });
     });
     // A push is applied at once and only asks for a redraw: two pushes close together
-    // must never overwrite each other in a store before the redraw reads it.
+    // must never overwrite each other in a store before the redraw reads it. One
+    // redraw serves every push within REDRAW_MS (10 a second would be 10 redraws).
     var pushed = function (message) {
       // Before the first snapshot is drawn, the pushes after it wait with it.
       if (!wall.loaded) { if (wall.pending) { wall.early.push(message); } return; }
       apply(message);
-      window.dash_clientside.set_props("wall-live", { data: Date.now() });
+      redrawSoon();
     };
     live.on(page.push.kpis, pushed);
     live.on(page.push.cases, pushed);
@@ -386,6 +398,7 @@
     }
     var clock = document.getElementById("wall-clock");
     if (clock) { clock.textContent = clockFormat.format(new Date(at)); }
+    document.documentElement.toggleAttribute("data-blink");  // overdue and new blink (wall.css)
   }
   setInterval(tick, 1000);
   function turnPages() {

@@ -17,10 +17,10 @@ from streams.names import Push
 IGNORE = {
     "wall": r"(^|/)(desk\.css|desk-cases\.css|desk\.js|tablet\.(js|css)|bulletin\.(css|js)"
     r"|cluster-worker\.js)$",
-    "desk": r"(^|/)((wall|map)\.(js|css)|tablet\.(js|css)|bulletin\.(css|js)|supercluster\.min\.js"
-    r"|cluster-worker\.js)$",
+    "desk": r"(^|/)((wall(-boards)?|map)\.(js|css)|tablet\.(js|css)|bulletin\.(css|js)"
+    r"|supercluster\.min\.js|cluster-worker\.js)$",
     # bulletin.css/.js are for the bulletin's own page (layouts/bulletin.py), which links it.
-    "tablet": r"(^|/)((wall|map)\.(js|css)|desk\.js|desk-cases\.css|bulletin\.(css|js)"
+    "tablet": r"(^|/)((wall(-boards)?|map)\.(js|css)|desk\.js|desk-cases\.css|bulletin\.(css|js)"
     r"|supercluster\.min\.js"
     r"|cluster-worker\.js)$",
 }

@@ -23,6 +23,8 @@ from tests.stories import story
 NEW_CASE_SPOT = (113.45, 22.36)
 CLUSTER_SPOT = (113.30, 22.20)
 TOOLTIP_SPOT = (113.52, 22.12)
+# Its own spot: a case of another test at TOOLTIP_SPOT could lie over the one hovered.
+IN_PAGE_SPOT = (113.56, 22.16)
 DISTRICT_SPOT = (113.40, 22.05)
 DISTRICT = "440404"
 # Not the wall tests' sanitation: these cases must not crowd that board's first rows.
@@ -133,8 +135,8 @@ def test_clustering_runs_off_the_page_thread(page: Page, hall: Hall) -> None:
 def test_map_clusters_in_the_page_where_workers_are_refused(page: Page, hall: Hall) -> None:
     """Without Web Workers the engine's asset is loaded into the page and cases show."""
     page.add_init_script("delete window.Worker")
-    case_id = publish_case(hall, TOOLTIP_SPOT)
-    open_map(page, hall, TOOLTIP_SPOT, 17)
+    case_id = publish_case(hall, IN_PAGE_SPOT)
+    open_map(page, hall, IN_PAGE_SPOT, 17)
     page.wait_for_selector(f'.leaflet-marker-pane [data-case-id="{case_id}"]', timeout=15_000)
     assert page.evaluate("window.commandhall.map.stats.worker") is False
 
