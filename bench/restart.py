@@ -12,7 +12,8 @@ the web server (`commandhall serve` at its defaults) and times from its start to
   `/healthz` answers.
 
 Baseline, in the same run: the same with 1,000 cases (what starting the processes
-costs at all; a wall with no case draws no marker to wait for). The goal is ready and drawn within 10 s at 1,000,000 cases.
+costs at all; a wall with no case draws no marker to wait for). The goal is ready
+and drawn within 10 s at 1,000,000 cases.
 """
 
 from __future__ import annotations
