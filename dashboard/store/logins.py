@@ -11,9 +11,10 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
 from dashboard.store.accounts import token_hash
 from dashboard.store.models import DisplayToken, LoginSession, User
@@ -32,6 +33,27 @@ class Holder:
     user_id: int | None = None
     token_id: int | None = None
     must_change_password: bool = False
+
+
+# A session with its token or user, in one query: every request reads it, so no ORM
+# objects (two identity-map gets cost three times this one statement).
+_SESSIONS = (
+    select(
+        LoginSession.key_hash,
+        LoginSession.token_id,
+        LoginSession.user_id,
+        LoginSession.last_seen_at,
+        LoginSession.created_at,
+        DisplayToken.name.label("token_name"),
+        DisplayToken.revoked_at,
+        User.username,
+        User.role,
+        User.disabled_at,
+        User.must_change_password,
+    )  # fmt: skip
+    .outerjoin(DisplayToken, DisplayToken.id == LoginSession.token_id)
+    .outerjoin(User, User.id == LoginSession.user_id)
+)
 
 
 class Logins:
@@ -67,9 +89,9 @@ class Logins:
         """Who the session stands for, or None if it ended; `active` counts as use."""
         now = datetime.now(UTC)
         with self.sessions() as session:
-            row = session.get(LoginSession, token_hash(raw))
-            found = self._holder(session, row, now) if row is not None else None
-            stale = row is not None and now - row.last_seen_at > TOUCH_EVERY
+            row = session.execute(_SESSIONS.where(LoginSession.key_hash == token_hash(raw))).first()
+        found = self._holder(row, now) if row is not None else None
+        stale = row is not None and now - row.last_seen_at > TOUCH_EVERY
         if found is not None and active and stale:
             with self.sessions.begin() as session:
                 session.execute(
@@ -79,23 +101,20 @@ class Logins:
                 )
         return found
 
-    def _holder(self, session: Session, row: LoginSession, now: datetime) -> Holder | None:
-        get = session.get
+    def _holder(self, row: Any, now: datetime) -> Holder | None:
         if row.token_id is not None:
-            token = get(DisplayToken, row.token_id)
-            if token is None or token.revoked_at is not None:
+            if row.token_name is None or row.revoked_at is not None:
                 return None
-            return Holder(row.key_hash, token.name, "display", token_id=token.id)
-        user = get(User, row.user_id) if row.user_id is not None else None
+            return Holder(row.key_hash, row.token_name, "display", token_id=row.token_id)
         timed_out = now - row.last_seen_at > self.idle or now - row.created_at > self.absolute
-        if user is None or user.disabled_at is not None or timed_out:
+        if row.username is None or row.disabled_at is not None or timed_out:
             return None
         return Holder(
             row.key_hash,
-            user.username,
-            user.role,
-            user_id=user.id,
-            must_change_password=bool(user.must_change_password),
+            row.username,
+            row.role,
+            user_id=row.user_id,
+            must_change_password=bool(row.must_change_password),
         )
 
     def alive(self, key_hashes: set[str]) -> set[str]:
@@ -104,10 +123,8 @@ class Logins:
             return set()
         now = datetime.now(UTC)
         with self.sessions() as session:
-            rows = session.scalars(
-                select(LoginSession).where(LoginSession.key_hash.in_(key_hashes))
-            ).all()
-            return {row.key_hash for row in rows if self._holder(session, row, now)}
+            rows = session.execute(_SESSIONS.where(LoginSession.key_hash.in_(key_hashes))).all()
+        return {row.key_hash for row in rows if self._holder(row, now)}
 
     def end_others(self, user_id: int, keep_raw: str) -> None:
         """End a user's other sessions (after they change their own password)."""
