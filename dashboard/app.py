@@ -34,7 +34,7 @@ from dashboard.web.screens import ResyncingRedisManager
 from dashboard.web.snapshot import snapshot
 from dashboard.web.warm import WarmSnapshot
 from layouts import BUILD, desk, tablet, wall
-from streams.names import SOCKETIO_CHANNEL, CaseState
+from streams.names import CaseState, push_channel
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def create_app(
     )
     Compress(server)
     # Websocket transport only, so several web processes need no sticky sessions.
-    manager = ResyncingRedisManager(redis_url, channel=SOCKETIO_CHANNEL)
+    manager = ResyncingRedisManager(redis_url, channel=push_channel(settings.stream_key))
     socketio = SocketIO(
         server,
         client_manager=manager,

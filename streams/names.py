@@ -8,11 +8,18 @@ from enum import StrEnum
 
 DEFAULT_STREAM = "commandhall:cases"
 DEFAULT_GROUP = "commandhall-ingest"
-SOCKETIO_CHANNEL = "commandhall:socketio"
 EVENT_FIELD = "event"
 
 
-PUSH_SEQUENCE_KEY = f"{SOCKETIO_CHANNEL}:seq"
+def push_channel(stream: str) -> str:
+    """The Socket.IO channel of the screens fed from this stream (one per city: two
+    cities on one Redis must not see each other's pushes)."""
+    return f"{stream}:push"
+
+
+def push_sequence_key(stream: str) -> str:
+    """The count that numbers the pushes of this stream's channel."""
+    return f"{stream}:push:seq"
 
 
 def lane_key(stream: str) -> str:

@@ -16,8 +16,6 @@ from typing import Any
 
 import redis
 
-from streams.names import PUSH_SEQUENCE_KEY
-
 SEQ, EPOCH = "__SEQ__", "__EPOCH__"
 # Numbers the message and publishes it in one step: the placeholders are the first
 # keys of the message's data, so the first match is theirs.
@@ -35,7 +33,7 @@ return seq
 class Sequence:
     """The push sequence: (epoch, number)."""
 
-    def __init__(self, connection: redis.Redis, key: str = PUSH_SEQUENCE_KEY) -> None:
+    def __init__(self, connection: redis.Redis, key: str) -> None:
         self.redis, self.key = connection, key
 
     def publish(self, channel: str, envelope: dict[str, Any], data: dict[str, Any]) -> int:

@@ -18,7 +18,7 @@ from dashboard.store.batch import Store
 from dashboard.store.db import make_engine
 from dashboard.store.models import Case, EventRow
 from streams.consumer import Handled, Item, Outage
-from streams.names import dead_letter_key
+from streams.names import dead_letter_key, push_channel
 from streams.producer import new_event
 from tests.stories import story
 
@@ -269,11 +269,10 @@ def test_month_rates_converge_after_a_burst_without_more_events(
     from dashboard.ingest.pusher import Pusher
     from dashboard.store import kpis
 
-    channel = f"{settings.stream_key}:socketio"
     listener = redis_client.pubsub()
-    listener.subscribe(channel)
+    listener.subscribe(push_channel(settings.stream_key))
     ingest = Ingest(
-        redis_client, store, Pusher(redis_url, channel=channel),
+        redis_client, store, Pusher(redis_url, settings.stream_key),
         stream=settings.stream_key, group=settings.consumer_group, name="w1",
         timezone="Asia/Shanghai", kpis_s=0.0, slow_s=1.0,
     )  # fmt: skip

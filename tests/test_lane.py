@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import random
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -14,7 +13,7 @@ from dashboard.ingest.pusher import Pusher
 from dashboard.store import emergency
 from dashboard.store.models import EventRow
 from streams.consumer import lag
-from streams.names import lane_key
+from streams.names import lane_key, push_channel
 from streams.producer import new_event
 from tests.test_ingest import T0, case_events, dead_letters, drain, make_ingest
 
@@ -39,11 +38,10 @@ def test_an_emergency_behind_30000_events_is_applied_and_pushed_first(
     """One batch after it is published, the emergency is in force and on its way to screens."""
     producer.publish_many(case_events(10_000))  # 30,000 entries queued
     producer.publish_lane(new_event("emergency.raised", hazard="typhoon", level="orange"))
-    channel = f"test:{uuid.uuid4().hex[:8]}:socketio"
     listener = redis_client.pubsub()
-    listener.subscribe(channel)
+    listener.subscribe(push_channel(settings.stream_key))
     ingest = make_ingest(redis_client, store, settings, "a", batch_size=500)
-    ingest.pusher = Pusher(redis_url, channel=channel)
+    ingest.pusher = Pusher(redis_url, settings.stream_key)
     ingest.consumer.step()
     ingest.flush()
     with store.sessions() as session:

@@ -26,7 +26,7 @@ from dashboard.ingest.worker import Ingest
 from dashboard.settings import Settings
 from dashboard.store.snapshot import open_cases
 from dashboard.web.context import App
-from streams.names import PUSH_SEQUENCE_KEY, CaseState, Push
+from streams.names import CaseState, Push, push_sequence_key
 from streams.producer import Producer, new_event
 from tests.stories import story
 from tests.webclients import signed_in
@@ -52,7 +52,7 @@ def ingest(app: App, settings: Settings, redis_client: redis.Redis) -> Ingest:
     worker = Ingest(
         redis_client,
         app.store,
-        Pusher(settings.redis_url),
+        Pusher(settings.redis_url, settings.stream_key),
         stream=settings.stream_key,
         group=settings.consumer_group,
         name="warm-test",
@@ -166,7 +166,9 @@ def test_a_push_out_of_turn_makes_it_read_again(
     the database; what it serves is right again."""
     get(client)
     assert app.warm is not None and app.warm.reads == 1
-    redis_client.hincrby(PUSH_SEQUENCE_KEY, "seq", 3)  # three pushes lost on the way
+    redis_client.hincrby(
+        push_sequence_key(app.settings.stream_key), "seq", 3
+    )  # three pushes lost on the way
     publish(producer, *story("G1", datetime.now(UTC) - timedelta(minutes=30)))
     drain(ingest)
     until(lambda: get(client) and app.warm is not None and app.warm.reads == 2)

@@ -16,7 +16,7 @@ import socketio
 
 from dashboard.store.models import Case
 from dashboard.store.snapshot import case_summary
-from streams.names import SOCKETIO_CHANNEL, Push
+from streams.names import Push, push_channel, push_sequence_key
 from streams.sequence import Sequence
 
 log = logging.getLogger(__name__)
@@ -27,11 +27,14 @@ WALLS_ROOM = "walls"
 class Pusher:
     """Emits changes to every connected screen from outside the web process."""
 
-    def __init__(self, redis_url: str, channel: str = SOCKETIO_CHANNEL) -> None:
+    def __init__(self, redis_url: str, stream: str) -> None:
+        # The channel and count are the stream's own: cities sharing a Redis stay apart.
+        channel = push_channel(stream)
         self.manager = socketio.RedisManager(redis_url, channel=channel, write_only=True)
         self.channel = channel
         # Every push is numbered, so that a screen that misses one knows it.
-        self.sequence = Sequence(redis.Redis.from_url(redis_url, socket_connect_timeout=5))
+        connection = redis.Redis.from_url(redis_url, socket_connect_timeout=5)
+        self.sequence = Sequence(connection, push_sequence_key(stream))
 
     def emit(self, event: Push, data: Any, room: str | None = None) -> None:
         """Send one event to all screens (or one room), with the next sequence number."""

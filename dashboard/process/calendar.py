@@ -47,7 +47,9 @@ def reload(settings: Settings, actor: str = "commandhall calendar reload") -> li
 
 def _push(settings: Settings, cases: list[Case]) -> str:
     try:
-        Pusher(runtime.redis_url(settings)).cases(cases, epoch_ms(datetime.now(UTC)) or 0)
+        Pusher(runtime.redis_url(settings), settings.stream_key).cases(
+            cases, epoch_ms(datetime.now(UTC)) or 0
+        )
     except (redis.ConnectionError, redis.TimeoutError, runtime.StartupError) as error:
         # The database holds the new deadlines; screens get them at their next snapshot.
         log.warning("Calendar: push failed: %s", error)

@@ -48,7 +48,7 @@ def build_ingest(settings: Settings, name: str) -> Ingest:
     return Ingest(
         connection,
         Store(engine, rules),
-        Pusher(url),
+        Pusher(url, settings.stream_key),
         stream=settings.stream_key,
         group=settings.consumer_group,
         name=name,

@@ -15,6 +15,7 @@ from dashboard.store import emergency
 from dashboard.store.figures import kpi_strip, unit_rates
 from dashboard.store.snapshot import epoch_ms, open_cases
 from dashboard.web.context import App
+from streams.names import push_sequence_key
 from streams.sequence import Sequence
 
 
@@ -25,7 +26,7 @@ def snapshot(app: App) -> dict[str, Any]:
     in the snapshot, so a screen applies only the pushes after it.
     """
     try:
-        epoch, seq = Sequence(app.redis).current()
+        epoch, seq = Sequence(app.redis, push_sequence_key(app.settings.stream_key)).current()
     except (redis.ConnectionError, redis.TimeoutError):
         epoch, seq = None, None  # without Redis no position: the next push's is taken
     now = datetime.now(UTC)

@@ -13,7 +13,7 @@ import pytest
 import redis
 from playwright.sync_api import Page, WebSocketRoute
 
-from streams.names import SOCKETIO_CHANNEL
+from streams.names import push_channel
 from tests.browser.test_wall import open_wall, publish_dispatched_case
 from tests.hall import Hall
 from tests.stories import story
@@ -75,7 +75,7 @@ def test_pushes_missed_before_the_socket_joined_are_caught_up(page: Page, hall: 
     """Cases pushed after the page's snapshot, while its socket could not connect yet,
     appear once it does: the page's snapshot carries its push position."""
     listener = redis.Redis.from_url(hall.settings.redis_url).pubsub()
-    listener.subscribe(SOCKETIO_CHANNEL)
+    listener.subscribe(push_channel(hall.settings.stream_key))
     holding = [True]
 
     def socket(route: WebSocketRoute) -> None:
