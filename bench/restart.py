@@ -39,7 +39,6 @@ from dashboard.runtime import free_port  # noqa: E402
 from dashboard.settings import Settings  # noqa: E402
 from dashboard.store.db import init_db, make_engine  # noqa: E402
 
-
 BOARDS = """() => window.commandhall && commandhall.wall.loaded
   && document.querySelector('#wall-boards .board, #wall-boards .no-cases')"""
 
