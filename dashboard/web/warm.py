@@ -87,6 +87,7 @@ class WarmSnapshot:
         self._lock = threading.Lock()  # the state (gevent patches it into a greenlet lock)
         self._build = threading.Lock()  # one reading of the database at a time
         self._subscribed = threading.Event()
+        self._cut_off = False  # the listener was subscribed once and lost since
         self._state: _State | None = None
         self._buffer: list[tuple[str, dict[str, Any]]] | None = None  # while reading
         self.reads = 0  # how often the database was read (for tests and /healthz)
@@ -98,10 +99,12 @@ class WarmSnapshot:
         """The listener (re)subscribed: anything before it may be missing."""
         with self._lock:
             self._state = None
+        self._cut_off = False
         self._subscribed.set()
 
     def lost(self) -> None:
         """The listener was cut off from Redis: pushes are being missed."""
+        self._cut_off = True
         self._subscribed.clear()
         with self._lock:
             self._state = None
@@ -214,7 +217,10 @@ class WarmSnapshot:
                 if self._state is not None:  # read by the request before this one
                     return self._state
             self._listen()
-            if not self._subscribed.wait(self.subscribe_timeout_s):
+            # At start the listener is on its way; once it was lost (Redis away) a
+            # request does not wait for it but reads the database itself.
+            wait = 0.0 if self._cut_off else self.subscribe_timeout_s
+            if not self._subscribed.wait(wait):
                 return None
             return self._read()
 
