@@ -31,13 +31,12 @@
   live.epoch = null;
   live.seq = null;
   live.gaps = 0;
-  live.first = null;  // the first push's seq when no position was known before it
   function inOrder(message) {
     if (!message || typeof message.seq !== "number") { return true; }
     if (live.seq === null) {
       live.epoch = message.epoch;
-      live.seq = live.first = message.seq;
-      return true;  // no position yet: take this one as it comes, position() checks it
+      live.seq = message.seq;
+      return true;  // no position yet (no snapshot loaded): take this one as it comes
     }
     if (message.epoch === live.epoch && message.seq <= live.seq) { return false; }
     if (message.epoch !== live.epoch || message.seq !== live.seq + 1) {
@@ -48,26 +47,6 @@
     live.seq = message.seq;
     return true;
   }
-
-  // The page's own snapshot says where in the count it was read. Pushes may have come
-  // first (another script started the socket): if the first of them is not the next
-  // one after the snapshot, some were missed between the two, so start again.
-  live.position = function (epoch, seq) {
-    if (typeof seq !== "number") { return; }
-    if (live.seq === null) {
-      live.epoch = epoch;
-      live.seq = seq;
-    } else if (epoch !== live.epoch || live.first > seq + 1) {
-      live.gaps += 1;
-      live.resync();
-    }
-  };
-
-  // Whether a push is newer than a snapshot read at (epoch, seq): older ones are in it.
-  live.after = function (message, epoch, seq) {
-    if (!message || typeof message.seq !== "number" || typeof seq !== "number") { return true; }
-    return message.epoch !== epoch || message.seq > seq;
-  };
 
   function deliver(event, message) {
     if (!inOrder(message)) { return; }
