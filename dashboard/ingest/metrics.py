@@ -10,7 +10,6 @@ server's /metrics, which answers the same whichever worker is active.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections import Counter as Tally
@@ -23,7 +22,8 @@ from prometheus_client import Counter, Histogram, make_wsgi_app
 from dashboard.domain.networks import address_allowed, networks_of
 from dashboard.runtime import StartupError
 from streams.consumer import Item, Rejection
-from streams.names import EVENT_FIELD, EventType
+from streams.names import EventType
+from streams.schema import ContractError, decode
 
 log = logging.getLogger(__name__)
 
@@ -61,10 +61,12 @@ def count_set_aside(rejected: Sequence[Rejection]) -> None:
 
 
 def _type_of(fields: Mapping[Any, Any]) -> str:
-    raw = fields.get(EVENT_FIELD, fields.get(EVENT_FIELD.encode()))
+    # A dead letter's payload is whatever was refused: read it only through the
+    # contract's bounded decoder (size and nesting checked before any parsing), or a
+    # poison entry nested ten thousand deep would raise here, after its set-aside.
     try:
-        found = json.loads(raw).get("type") if raw is not None else None
-    except (ValueError, TypeError, AttributeError):
+        found = decode(fields).get("type")
+    except ContractError:
         return "invalid"  # a label must stay one of a few, whatever the payload says
     return found if found in TYPES else "invalid"
 
