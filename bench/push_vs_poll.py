@@ -46,10 +46,9 @@ sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(BENCH.parent))
 
 from wall_cpu import events  # noqa: E402
-from wall_load import browser_and_redis, fill  # noqa: E402
+from wall_load import browser_and_redis, filled_hall  # noqa: E402
 
 from dashboard.domain.catalogue import load_catalogue  # noqa: E402
-from dashboard.process import demo  # noqa: E402
 from dashboard.runtime import free_port  # noqa: E402
 from dashboard.settings import Settings  # noqa: E402
 from streams.producer import Producer  # noqa: E402
@@ -275,27 +274,11 @@ def wait_up(url: str, server: subprocess.Popen, timeout: float = 120) -> None:
 
 def run(browser: Browser, redis_url: str, args: argparse.Namespace) -> dict:
     """A hall with the open cases; both phases in turn."""
-    import tempfile
-    import uuid
-
-    folder = Path(tempfile.mkdtemp(prefix="bench-push-poll-"))
-    settings = Settings(
-        data_dir=str(folder),
-        redis_url=redis_url,
-        stream_key=f"bench:{uuid.uuid4().hex[:8]}:cases",
-        port=free_port(),
-    )
-    _, token = demo.prepare(settings, folder)
-    fill(settings.resolved_database_url, load_catalogue(), args.cases, 7)
-    children = [demo.spawn(settings, "ingest"), demo.spawn(settings, "serve")]
-    publish = publisher(settings, args.rate, args.cases)
-    try:
-        if not demo.wait_healthy(settings, children, timeout=300):
-            raise RuntimeError("the hall did not come up")
-        polled = polling_phase(browser, settings, args, children[1].pid, publish)
-        pushed = push_phase(browser, settings, token, args, children[1].pid, publish)
-    finally:
-        demo.stop_all(children)
+    with filled_hall(redis_url, args.cases, 7) as hall:
+        settings, web = hall.settings, hall.children[1].pid
+        publish = publisher(settings, args.rate, args.cases)
+        polled = polling_phase(browser, settings, args, web, publish)
+        pushed = push_phase(browser, settings, hall.token, args, web, publish)
     return {"poll": polled, "push": pushed}
 
 

@@ -24,11 +24,8 @@ from __future__ import annotations
 
 import argparse
 import random
-import shutil
 import sys
-import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -38,11 +35,9 @@ from playwright.sync_api import Browser, CDPSession, Page
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from wall_load import browser_and_redis, case_rows, fill, first_render  # noqa: E402
+from wall_load import browser_and_redis, case_rows, filled_hall, first_render  # noqa: E402
 
 from dashboard.domain.catalogue import Catalogue, load_catalogue  # noqa: E402
-from dashboard.process import demo  # noqa: E402
-from dashboard.runtime import free_port  # noqa: E402
 from dashboard.settings import Settings  # noqa: E402
 from streams.producer import Producer, new_event  # noqa: E402
 
@@ -146,23 +141,8 @@ def measure(browser: Browser, settings: Settings, token: str, args: argparse.Nam
 
 def run(browser: Browser, redis_url: str, args: argparse.Namespace) -> dict:
     """A fresh hall with the open cases, measured."""
-    folder = Path(tempfile.mkdtemp(prefix="bench-wall-cpu-"))
-    settings = Settings(
-        data_dir=str(folder),
-        redis_url=redis_url,
-        stream_key=f"bench:{uuid.uuid4().hex[:8]}:cases",
-        port=free_port(),
-    )
-    _, token = demo.prepare(settings, folder)
-    fill(settings.resolved_database_url, load_catalogue(), args.cases, args.seed)
-    children = [demo.spawn(settings, "ingest"), demo.spawn(settings, "serve")]
-    try:
-        if not demo.wait_healthy(settings, children, timeout=300):
-            raise RuntimeError("the hall did not come up")
-        return measure(browser, settings, token, args)
-    finally:
-        demo.stop_all(children)
-        shutil.rmtree(folder, ignore_errors=True)
+    with filled_hall(redis_url, args.cases, args.seed) as hall:
+        return measure(browser, hall.settings, hall.token, args)
 
 
 def line(name: str, w: dict[str, float]) -> str:

@@ -258,28 +258,45 @@ def measure(browser: Browser, settings: Settings, token: str, catalogue: Catalog
 # --- one size ----------------------------------------------------------------------------
 
 
-def run_size(browser: Browser, redis_url: str, count: int, seed: int, keep: bool) -> dict:
-    """A fresh hall with `count` open cases, measured."""
-    folder = Path(tempfile.mkdtemp(prefix=f"bench-wall-{count}-"))
+@dataclass
+class FilledHall:
+    """A hall whose database was filled with open cases, its processes running."""
+
+    settings: Settings
+    token: str
+    children: list[Any]
+    filled: float  # seconds the filling took
+
+
+@contextmanager
+def filled_hall(redis_url: str, count: int, seed: int, keep: bool = False) -> Iterator[FilledHall]:
+    """A fresh hall with `count` open cases, its ingest worker and web server started
+    as the demo starts them; stopped (and its folder removed unless `keep`) after."""
+    folder = Path(tempfile.mkdtemp(prefix=f"bench-hall-{count}-"))
     settings = Settings(
         data_dir=str(folder),
         redis_url=redis_url,
         stream_key=f"bench:{uuid.uuid4().hex[:8]}:cases",
         port=free_port(),
     )
-    catalogue = load_catalogue()
     _, token = demo.prepare(settings, folder)
-    filled = fill(settings.resolved_database_url, catalogue, count, seed)
+    filled = fill(settings.resolved_database_url, load_catalogue(), count, seed)
     children = [demo.spawn(settings, "ingest"), demo.spawn(settings, "serve")]
     try:
         if not demo.wait_healthy(settings, children, timeout=300):
             raise RuntimeError("the hall did not come up")
-        figures = measure(browser, settings, token, catalogue)
+        yield FilledHall(settings, token, children, filled)
     finally:
         demo.stop_all(children)
         if not keep:
             shutil.rmtree(folder, ignore_errors=True)
-    return {"count": count, "filled": filled, **figures}
+
+
+def run_size(browser: Browser, redis_url: str, count: int, seed: int, keep: bool) -> dict:
+    """A fresh hall with `count` open cases, measured."""
+    with filled_hall(redis_url, count, seed, keep) as hall:
+        figures = measure(browser, hall.settings, hall.token, load_catalogue())
+    return {"count": count, "filled": hall.filled, **figures}
 
 
 def chromium_args() -> list[str]:
