@@ -20,6 +20,7 @@ from dashboard.web import auth
 from dashboard.web.context import App
 from dashboard.web.switch import HAZARDS, SwitchRefused, switch
 from layouts.calendar_warning import coverage_warning
+from layouts.components import inputs
 from layouts.components.views import data, view_app, view_header
 from layouts.desk_cases import callbacks as case_callbacks
 from layouts.desk_cases import case_work
@@ -172,12 +173,14 @@ def _callbacks(app: App, desk: Dash) -> None:
         prevent_initial_call=True,
     )
     def throw(*values: Any) -> Any:
-        hazard, level, reason = values[-3:]
-        action = ACTION_OF[str(ctx.triggered_id).removesuffix("-confirm")]
+        hazard, level, reason = (inputs.text(value) for value in values[-3:])
+        action = ACTION_OF.get(str(ctx.triggered_id).removesuffix("-confirm"))
+        if action is None:
+            return ""
         user = auth.as_user()
         text = labels(app.settings.language)
         try:
-            switch(app, user, action, reason or "", hazard, level)
+            switch(app, user, action, reason, hazard or None, level or None)
         except SwitchRefused as error:
             return text.get(error.key, str(error))
         return text["published"]

@@ -22,6 +22,7 @@ from dashboard.store.desk import MULTI
 from dashboard.web import auth
 from dashboard.web.actions import ActionRefused, act
 from dashboard.web.context import App
+from layouts.components import inputs
 from layouts.components.casedetail import case_detail
 from layouts.components.views import data
 from layouts.desk_text import codes, text
@@ -243,8 +244,7 @@ def callbacks(app: App, desk: Dash) -> None:
         Input("desk-changed", "data"),
     )
     def show(selected: list[dict[str, Any]] | None, _: Any) -> Any:
-        case_id = selected[0]["id"] if selected else None
-        return case_detail(app, case_id)
+        return case_detail(app, inputs.selected_case(selected))
 
     @desk.callback(
         Output("action-result", "children"),
@@ -255,14 +255,17 @@ def callbacks(app: App, desk: Dash) -> None:
         prevent_initial_call=True,
     )
     def do(clicks: list[int | None], note: str | None, selected: Any) -> Any:
-        if not ctx.triggered_id or not any(clicks):
+        note = inputs.text(note)
+        action = inputs.triggered_field(ctx.triggered_id, "action")
+        if action is None or not inputs.clicked(clicks):
             return "", note
         words = text(app.settings.language)
-        if not selected:
+        case_id = inputs.selected_case(selected)
+        if case_id is None:
             return words["detail_none"], note
         user = auth.as_user()
         try:
-            act(app, user, selected[0]["id"], ctx.triggered_id["action"], note or "")
+            act(app, user, case_id, action, note)
         except ActionRefused as refused:
             return words.get(refused.key, str(refused)), note
         return words["act_done"], ""

@@ -24,6 +24,7 @@ from dashboard.web import auth
 from dashboard.web.actions import ActionRefused, act
 from dashboard.web.context import App
 from layouts import bulletin
+from layouts.components import inputs
 from layouts.components import tabletviews as tv
 from layouts.components.casedetail import case_detail
 from layouts.components.views import data, view_app, view_header
@@ -80,7 +81,8 @@ def layout(app: App) -> html.Div:
 
 def query(search: str | None) -> dict[str, str]:
     """The address's parameters, one value each."""
-    return {key: values[0] for key, values in parse_qs((search or "").lstrip("?")).items()}
+    asked = parse_qs(inputs.text(search).lstrip("?"))
+    return {key: values[0] for key, values in asked.items()}
 
 
 def shown(app: App, search: str | None) -> Any:
@@ -199,4 +201,4 @@ def _callbacks(app: App, tablet: Dash) -> None:
         prevent_initial_call=True,
     )
     def supervise_case(_: Any, note: str | None, search: str | None) -> tuple[str, str]:
-        return supervise(app, query(search).get("case"), note)
+        return supervise(app, query(search).get("case"), inputs.text(note))

@@ -17,7 +17,7 @@ from dashboard.store import afteraction, emergency, kpis
 from dashboard.store.batch import payload_of
 from dashboard.store.kpis import GroupBy, Period
 from dashboard.store.snapshot import case_summary, epoch_ms
-from dashboard.web import auth
+from dashboard.web import auth, bodies
 from dashboard.web.actions import ActionRefused, act
 from dashboard.web.context import App, Routes, add_routes
 from dashboard.web.snapshot import snapshot as screen_snapshot
@@ -105,9 +105,12 @@ def current_emergency(app: App) -> Any:
 
 def case_action(app: App, case_id: str, action: str) -> Any:
     """Urge, supervise or flag a case: checked, audited, published on the stream."""
-    body = request.get_json(silent=True) or {}
+    body = bodies.json_object()
+    if body is None:
+        return bodies.refused()
+    note = bodies.text_or_none(body.get("note")) or ""
     try:
-        event = act(app, auth.as_user(), case_id, action, str(body.get("note", "")))
+        event = act(app, auth.as_user(), case_id, action, note)
     except ActionRefused as refused:
         return jsonify({"error": str(refused), "key": refused.key}), refused.status
     return jsonify({"published": event}), 202
@@ -115,16 +118,18 @@ def case_action(app: App, case_id: str, action: str) -> Any:
 
 def switch_emergency(app: App) -> Any:
     """Raise or clear emergency mode (commanders only), published on the stream."""
-    body = request.get_json(silent=True) or {}
+    body = bodies.json_object()
+    if body is None:
+        return bodies.refused()
     user = auth.as_user()  # the role as the database says now, not the cookie
     try:
         event = switch(
             app,
             user,
-            str(body.get("action", "")),
-            str(body.get("reason", "")),
-            body.get("hazard"),
-            body.get("level"),
+            bodies.text_or_none(body.get("action")) or "",
+            bodies.text_or_none(body.get("reason")) or "",
+            bodies.text_or_none(body.get("hazard")),
+            bodies.text_or_none(body.get("level")),
         )
     except NotAllowed as error:
         return jsonify({"error": str(error)}), 403

@@ -16,7 +16,7 @@ from dashboard.domain.lifecycle import light_of
 from dashboard.store import desk
 from dashboard.store.emergency import audit
 from dashboard.store.snapshot import epoch_ms
-from dashboard.web import auth
+from dashboard.web import auth, bodies
 from dashboard.web.context import App, Routes, add_routes
 
 # An alert seen is remembered this long (an overdue case's alert names its deadline).
@@ -60,7 +60,9 @@ def acks(app: App) -> Any:
 
 def acknowledge(app: App) -> Any:
     """Mark alerts seen by the signed-in user (audited)."""
-    body = request.get_json(silent=True) or {}
+    body = bodies.json_object()
+    if body is None:
+        return bodies.refused()
     keys = body.get("keys")
     if not isinstance(keys, list) or not keys or len(keys) > desk.ACK_KEYS_MAX:
         return jsonify({"error": f"keys: a list of 1–{desk.ACK_KEYS_MAX} alert keys"}), 400
