@@ -24,7 +24,7 @@ from layouts.components import inputs
 from layouts.components.views import data, view_app, view_header
 from layouts.desk_cases import callbacks as case_callbacks
 from layouts.desk_cases import case_work
-from layouts.i18n import labels
+from layouts.i18n import label, labels
 from streams.names import SignalLevel
 
 # Each button asks for confirmation; the confirmation throws the switch.
@@ -64,12 +64,20 @@ def layout(app: App) -> html.Div:
 
 def options(text: dict[str, str], prefix: str, values: list[str]) -> list[dict[str, str]]:
     """Dropdown options named in the view's language, valued by their codes."""
-    return [{"label": text[f"{prefix}_{value}"], "value": value} for value in values]
+    return [{"label": label(text, prefix, value), "value": value} for value in values]
+
+
+def hazards(current: dict[str, Any] | None) -> list[str]:
+    """The hazards a desk may raise, and the one in force if a producer named another."""
+    found = list(HAZARDS)
+    if current is not None and current["hazard"] not in found:
+        found.append(current["hazard"])  # shown as the producer wrote it
+    return found
 
 
 def switch_panel(text: dict[str, str], current: dict[str, Any] | None) -> html.Div:
     """The emergency switch: hazard, level, a required reason, and confirmation."""
-    hazard = current["hazard"] if current else "typhoon"
+    hazard = current["hazard"] if current else HAZARDS[0]
     level = current["level"] if current else SignalLevel.YELLOW.value
     buttons = [
         html.Button(text["raise"], id="raise-button", className="raise-button"),
@@ -83,7 +91,7 @@ def switch_panel(text: dict[str, str], current: dict[str, Any] | None) -> html.D
             html.Div(
                 [
                     dcc.Dropdown(
-                        options(text, "hazard", list(HAZARDS)),
+                        options(text, "hazard", hazards(current)),
                         hazard,
                         id="switch-hazard",
                         clearable=False,
@@ -133,8 +141,8 @@ def periods_table(app: App, text: dict[str, str]) -> Any:
         + [
             html.Tr(
                 [
-                    html.Td(text[f"hazard_{row['hazard']}"]),
-                    html.Td(text[f"level_{row['highest_level']}"]),
+                    html.Td(label(text, "hazard", row["hazard"])),
+                    html.Td(label(text, "level", row["highest_level"])),
                     html.Td(str(row["cases"])),
                     html.Td(local_minute(row["start"], zone)),
                     html.Td(local_minute(row.get("end"), zone) or text["in_force"]),

@@ -26,6 +26,7 @@ from layouts.components import inputs
 from layouts.components.casedetail import case_detail
 from layouts.components.views import data
 from layouts.desk_text import codes, text
+from layouts.i18n import label
 from streams.names import CaseState
 
 # URL key -> stable control id (tests and bookmarks rely on both).
@@ -83,15 +84,15 @@ def filters(app: App, words: dict[str, str]) -> html.Div:
     choices = {
         "dep": named(catalogue.units.values()),
         "dis": named(catalogue.districts.values()),
-        "kind": [{"label": names[k], "value": k} for k in ("event", "component")],
+        "kind": [{"label": label(names, "", k), "value": k} for k in ("event", "component")],
         "major": [{"label": f"{code} {name}", "value": code}
                   for (_, code), name in sorted(majors.items())],
         "cat": [{"label": f"{c.code} {c.name_en if english else c.name}", "value": c.code}
                 for c in catalogue.categories.values()],
-        "src": [{"label": names[s], "value": s} for s in SOURCES],
-        "st": [{"label": names[s.value], "value": s.value} for s in CaseState],
+        "src": [{"label": label(names, "", s), "value": s} for s in SOURCES],
+        "st": [{"label": label(names, "", s.value), "value": s.value} for s in CaseState],
         "light": [{"label": names.get(s, "—"), "value": s} for s in LIGHTS],
-        "u": [{"label": names[u], "value": u} for u in URGENCIES],
+        "u": [{"label": label(names, "", u), "value": u} for u in URGENCIES],
     }  # fmt: skip
     assert set(choices) == set(MULTI) == set(FILTERS)
     controls: list[Any] = [

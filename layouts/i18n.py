@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 LABELS: dict[str, dict[str, str]] = {
     "zh": {
         "title": "数字城管指挥中心",
@@ -68,6 +70,8 @@ LABELS: dict[str, dict[str, str]] = {
         "hazard_rainstorm": "暴雨",
         "hazard_flood": "洪涝",
         "hazard_other": "其他",
+        # A case the city's catalogue cannot place: counted in the city, never ranked.
+        "unplaced": "未定位",
         "level_white": "白色",
         "level_blue": "蓝色",
         "level_yellow": "黄色",
@@ -204,6 +208,7 @@ LABELS: dict[str, dict[str, str]] = {
         "hazard_rainstorm": "Rainstorm",
         "hazard_flood": "Flood",
         "hazard_other": "Other",
+        "unplaced": "unplaced",
         "level_white": "White",
         "level_blue": "Blue",
         "level_yellow": "Yellow",
@@ -289,3 +294,16 @@ def locale(language: str) -> str:
 def labels(language: str) -> dict[str, str]:
     """The labels of a language, falling back to Chinese."""
     return LABELS.get(language, LABELS["zh"])
+
+
+def label(text: Mapping[str, str], prefix: str, value: str | None, missing: str = "—") -> str:
+    """The name of a code in `text` (`hazard_typhoon`), else the code itself.
+
+    Codes come from the stream, and the contract accepts ones we have never seen (a
+    hazard is free text): such a code is shown as it came, as text, never looked up
+    blindly (issue 20). An empty prefix looks the code up as it is; no code at all
+    is `missing`.
+    """
+    if value is None or value == "":
+        return missing
+    return text.get(f"{prefix}_{value}" if prefix else value, value)

@@ -176,6 +176,20 @@ class SignalLevel(StrEnum):
     RED = "red"
 
 
+class Hazard(StrEnum):
+    """The hazards the hall names and a duty desk may raise emergency mode for.
+
+    The contract still accepts any hazard of 1-32 characters from a producer (a word
+    we do not know is still an emergency, issue 20): screens show such a word as the
+    text it is, and a desk keeps it when it changes that period's level or note.
+    """
+
+    TYPHOON = "typhoon"
+    RAINSTORM = "rainstorm"
+    FLOOD = "flood"
+    OTHER = "other"
+
+
 class Light(StrEnum):
     """Traffic light of an open case's deadline."""
 

@@ -144,28 +144,48 @@ class Catalogue:
     # Street and grid outlines by code, where the city configures them.
     area_outlines: Mapping[str, Mapping[str, dict]] = field(default_factory=dict)
     _grids: Mapping[str, tuple[District, Street]] = field(init=False, repr=False, compare=False)
+    _streets: Mapping[str, tuple[District, Street]] = field(init=False, repr=False, compare=False)
     _places: Places = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_grids", _index_grids(self.districts.values()))
+        streets = {s.code: (d, s) for d in self.districts.values() for s in d.streets}
+        object.__setattr__(self, "_streets", MappingProxyType(streets))
         districts = {f["properties"]["code"]: f["geometry"] for f in self.outlines["features"]}
         object.__setattr__(self, "_places", Places({"district": districts, **self.area_outlines}))
 
     def place(self, lon: float, lat: float, given: Mapping[str, Any]) -> dict[str, str | None]:
-        """District, street and grid of a report: as given, from its grid, or located.
+        """District, street and grid of a report: as given if known, from them, or located.
 
-        What the report names wins; a known grid names its street and district; the
-        outlines place the rest.
+        A code the report names is kept only if the catalogue knows it (issue 20: a
+        producer's unknown district must not become a ranking row of its own); a
+        known grid names its street and district, a known street its district; the
+        outlines place the rest. What nothing places stays None: unplaced, counted
+        in the city's figures, never ranked. The report's own words stay in its
+        history.
         """
-        found: dict[str, str | None] = {level: given.get(level) for level in LEVELS}
-        if found["grid"] in self._grids:
-            district, street = self._grids[str(found["grid"])]
+        found = {level: self._known(level, given.get(level)) for level in LEVELS}
+        if found["grid"] is not None:
+            district, street = self._grids[found["grid"]]
             found["district"] = found["district"] or district.code
             found["street"] = found["street"] or street.code
+        if found["street"] is not None:
+            found["district"] = found["district"] or self._streets[found["street"]][0].code
         if not all(found.values()):
             located = self._places.locate(lon, lat)
             found = {level: code or located.get(level) for level, code in found.items()}
         return found
+
+    def _known(self, level: str, code: Any) -> str | None:
+        """The code if the catalogue has an area of that level by it, else None."""
+        areas: Mapping[str, Any] = {"district": self.districts, "street": self._streets,
+                                    "grid": self._grids}[level]  # fmt: skip
+        return code if isinstance(code, str) and code in areas else None
+
+    def street(self, code: str) -> Street | None:
+        """A street or town by its code; None when the city has none such."""
+        found = self._streets.get(code)
+        return found[1] if found else None
 
     def category(self, kind: Kind | str, code: str) -> Category | None:
         """The category of a kind and code; None when the city has none such."""

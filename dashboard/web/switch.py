@@ -15,11 +15,13 @@ from dashboard.domain.emergency import rank
 from dashboard.store import emergency
 from dashboard.store.emergency import audit
 from dashboard.web.context import App
-from streams.names import EventType, SignalLevel
+from streams.names import EventType, Hazard, SignalLevel
 from streams.producer import Producer, new_event
 from streams.schema import ContractError, validate
 
-HAZARDS = ("typhoon", "rainstorm", "flood", "other")
+# What a desk may raise. A producer may raise any other hazard (the contract takes
+# free text); a desk then keeps that period's own hazard, whatever it is (issue 20).
+HAZARDS = tuple(hazard.value for hazard in Hazard)
 
 
 ACTIONS = ("raise", "change_level", "note", "clear")
@@ -97,12 +99,13 @@ def _event(
     if action == "clear":
         return new_event(EventType.EMERGENCY_CLEARED, by=by, note=reason)
     if action == "raise":
-        _check_signal(hazard, level)
+        _check_hazard(hazard, current)
+        _check_level(level)
         _check_raise(current, str(level))
     elif current is None:
         raise SwitchRefused("err_none_active", "no emergency is in force")
     elif action == "change_level":
-        _check_signal(current["hazard"], level)
+        _check_level(level)
         if level == current["level"]:
             raise SwitchRefused("err_same_level", f"{level} is already in force")
         hazard = current["hazard"]
@@ -113,9 +116,14 @@ def _event(
     )
 
 
-def _check_signal(hazard: str | None, level: str | None) -> None:
-    if hazard not in HAZARDS:
-        raise SwitchRefused("err_hazard", f"hazard must be one of {', '.join(HAZARDS)}")
+def _check_hazard(hazard: str | None, current: dict[str, Any] | None) -> None:
+    # The period in force may have a producer's hazard: raising it keeps that word.
+    if hazard in HAZARDS or (current is not None and hazard == current["hazard"]):
+        return
+    raise SwitchRefused("err_hazard", f"hazard must be one of {', '.join(HAZARDS)}")
+
+
+def _check_level(level: str | None) -> None:
     if level not in {s.value for s in SignalLevel}:
         raise SwitchRefused("err_level", "level must be a signal colour")
 

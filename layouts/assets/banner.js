@@ -6,14 +6,11 @@
   var ch = window.commandhall;
   var listeners = [];
   var banner = { state: null, shownAt: null };
-  var HAZARDS = {
-    zh: { typhoon: "台风", rainstorm: "暴雨", flood: "洪涝", other: "突发事件" },
-    en: { typhoon: "Typhoon", rainstorm: "Rainstorm", flood: "Flood", other: "Emergency" },
-  };
-  var LEVELS = {
-    zh: { white: "白色", blue: "蓝色", yellow: "黄色", orange: "橙色", red: "红色" },
-    en: { white: "white", blue: "blue", yellow: "yellow", orange: "orange", red: "red" },
-  };
+  // Names come from the server (layouts/i18n.py, in the page's metadata); a hazard a
+  // producer named that the hall does not know is shown as it came, as text.
+  function named(names, code) {
+    return (names && Object.prototype.hasOwnProperty.call(names, code)) ? names[code] : code;
+  }
 
   function language() { return ch.page.language === "en" ? "en" : "zh"; }
 
@@ -25,8 +22,8 @@
 
   function title(state) {
     var lang = language();
-    var hazard = HAZARDS[lang][state.hazard] || state.hazard;
-    var level = LEVELS[lang][state.level] || state.level;
+    var hazard = named(ch.page.hazards, state.hazard);
+    var level = named(ch.page.levels, state.level);
     return lang === "en"
       ? "EMERGENCY · " + hazard + " " + level + " signal"
       : "应急状态 · " + hazard + level + "预警";

@@ -39,7 +39,8 @@
     if (c.em) { marks.push(m.labels.marks_emergency); }
     return Object.assign({}, c, {
       catName: named(m.categories, c.k + ":" + c.cat),
-      place: named(m.districts, c.dis) + " / " + named(m.streets, c.str),
+      // No district: nothing could place the case (the catalogue's rule, README).
+      place: (c.dis ? named(m.districts, c.dis) : m.labels.unplaced) + " / " + named(m.streets, c.str),
       unitName: named(m.units, c.dep),
       stName: named(codes, c.st), uName: named(codes, c.u), srcName: named(codes, c.src),
       marks: marks.join(" "),

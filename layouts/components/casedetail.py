@@ -20,6 +20,7 @@ from dashboard.store.models import Case, EventRow
 from dashboard.web.context import App
 from layouts.components.views import data
 from layouts.desk_text import codes, text
+from layouts.i18n import label
 
 MARKER = {"color": "#ffd166", "fillColor": "#ffd166", "fillOpacity": 0.9, "weight": 2}
 
@@ -52,17 +53,20 @@ def fields(app: App, case: Case, words: dict[str, str], names: dict[str, str]) -
     category = catalogue.category(case.kind, case.category)
     unit = catalogue.units.get(case.department or "")
     district = catalogue.districts.get(case.district or "")
+    # Ingest keeps only the areas the catalogue knows (Catalogue.place): a case
+    # without a district is one nobody could place, said so rather than left blank.
+    unplaced = words["unplaced"]
     rows = [
         (words["col_category"], _name(category, english, f"{case.kind} {case.category}")),
-        (words["col_state"], names.get(case.state, case.state)),
+        (words["col_state"], label(names, "", case.state)),
         (words["col_unit"], _name(unit, english, case.department or "—")),
-        (words["col_place"], f"{_name(district, english, case.district or '—')} / "
-                             f"{case.street or '—'}"),
+        (words["col_place"], f"{_name(district, english, case.district or unplaced)} / "
+                             f"{_street(app, case.street, english)}"),
         (words["grid"], case.grid or "—"),
         (words["address"], case.address or "—"),
         (words["description"], case.description or "—"),
-        (words["col_urgency"], names.get(case.urgency, case.urgency)),
-        (words["col_source"], names.get(case.source, case.source)),
+        (words["col_urgency"], label(names, "", case.urgency)),
+        (words["col_source"], label(names, "", case.source)),
         (words["col_reported"], when(app, case.reported_at)),
         (words["col_marks"], marks(case, words) or "—"),
     ]  # fmt: skip
@@ -73,11 +77,11 @@ def deadline_panel(app: App, case: Case, history: list[EventRow], words: dict) -
     """The deadline and what made it: limit, unit, suspensions, extensions, emergency."""
     category = app.catalogue.category(case.kind, case.category)
     light = light_of(case, datetime.now(ZoneInfo("UTC")))
-    unit = words.get(f"unit_{case.limit_unit}", case.limit_unit or "")
+    unit = label(words, "unit", case.limit_unit, "")
     limit = f"{case.limit_value:g} {unit}" if case.limit_value else "—"
     if category is not None and case.limit_value:
         normal = category.limit_for(case.urgency)
-        limit += f" ({normal.value:g} {words.get(f'unit_{normal.unit.value}', '')})"
+        limit += f" ({normal.value:g} {label(words, 'unit', normal.unit.value)})"
     suspensions = sum(1 for row in history if row.type == "case.suspended")
     rows = [
         (words["limit"], limit),
@@ -117,7 +121,7 @@ def small_map(app: App, case: Case) -> dl.Map:
 def entry(app: App, row: EventRow, names: dict[str, str]) -> html.Li:
     """One event of the history: time, what, who, note."""
     parts = [html.Span(when(app, row.at), className="at"),
-             html.Span(names.get(row.type, row.type), className="what")]  # fmt: skip
+             html.Span(label(names, "", row.type), className="what")]  # fmt: skip
     if row.actor:
         parts.append(html.Span(row.actor, className="by"))
     if row.note:
@@ -142,6 +146,12 @@ def when(app: App, moment: datetime | None) -> str:
     if moment is None:
         return "—"
     return moment.astimezone(ZoneInfo(app.timezone)).strftime("%Y-%m-%d %H:%M")
+
+
+def _street(app: App, code: str | None, english: bool) -> str:
+    """A street's name; its code if the catalogue lost it since; "—" without one."""
+    found = app.catalogue.street(code) if code else None
+    return _name(found, english, code or "—")
 
 
 def _name(item: Any, english: bool, default: str) -> str:

@@ -24,6 +24,7 @@ from dashboard.store.models import Case
 from dashboard.store.rolling import Day
 from dashboard.web.context import App
 from layouts.components.views import data
+from layouts.i18n import label
 
 TODAY = ("reported", "filed", "dispatched", "closed")
 RATES = ("closure_rate", "on_time_rate")
@@ -176,7 +177,7 @@ def lights_panel(
         if hidden > 0:
             rows.append(html.Div(text["more_cases"].format(n=hidden), className="more"))
         sections.append(html.Div(
-            [html.H3(f"{text[f'light_{light}']} {found.counts[light]}"),
+            [html.H3(f"{label(text, 'light', light)} {found.counts[light]}"),
              html.Div(rows, className="case-list")],
             className=f"light-section light-{light}", **data(light_section=light),
         ))  # fmt: skip

@@ -9,8 +9,8 @@ from dash import Dash, html
 
 from dashboard.web.context import App
 from layouts import ASSETS
-from layouts.i18n import labels, locale
-from streams.names import Push
+from layouts.i18n import label, labels, locale
+from streams.names import Hazard, Push, SignalLevel
 
 # Each view loads the shared assets (live push, banner) and its own, not the others'.
 # No view loads the map's clustering engine as a page script: its worker does.
@@ -30,6 +30,7 @@ def page_meta(app: App) -> dict[str, Any]:
     """What every view's scripts read before they start (assets/00-hall.js)."""
     push = {event.name.lower(): event.value for event in Push}
     language = app.settings.language
+    text = labels(language)
     return {
         "language": language,
         "locale": locale(language),
@@ -37,6 +38,9 @@ def page_meta(app: App) -> dict[str, Any]:
         "push": push,
         # A screen that sees another build in a snapshot reloads (an upgrade).
         "build": app.build,
+        # The banner's names (assets/banner.js); a hazard not among them is shown as sent.
+        "hazards": {h.value: label(text, "hazard", h.value) for h in Hazard},
+        "levels": {s.value: label(text, "level", s.value) for s in SignalLevel},
     }
 
 
