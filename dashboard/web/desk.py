@@ -14,7 +14,7 @@ from flask import jsonify, request
 
 from dashboard.domain.lifecycle import light_of
 from dashboard.store import desk
-from dashboard.store.emergency import audit
+from dashboard.store.audit import Result, record
 from dashboard.store.snapshot import epoch_ms
 from dashboard.web import auth, csvout
 from dashboard.web.context import App, Routes, add_routes
@@ -36,7 +36,8 @@ def export_csv(app: App) -> Any:
     desk_filter = desk.DeskFilter.from_query(request.args)
     now = datetime.now(UTC)
     with app.store.sessions.begin() as db:
-        audit(db, now, auth.username(), "desk.export", query=request.query_string.decode())
+        record(db, auth.username(), "desk.export", Result.OK, auth.address(), at=now,
+               query=request.query_string.decode("latin-1"))  # fmt: skip
 
     def rows() -> Any:
         # Needs no request context: a stream must not hold one open.
@@ -63,7 +64,8 @@ def acknowledge(app: App) -> Any:
     now = datetime.now(UTC)
     with app.store.sessions.begin() as db:
         new = desk.acknowledge(db, str(auth.username()), keys, now)
-        audit(db, now, str(auth.username()), "desk.acknowledge", alerts=len(keys), new=new)
+        record(db, auth.username(), "desk.acknowledge", Result.OK, auth.address(), at=now,
+               alerts=len(keys), new=new)  # fmt: skip
     return jsonify({"acknowledged": new})
 
 
