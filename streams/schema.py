@@ -6,6 +6,13 @@ bytes, parsing raises nothing else: size and nesting depth are checked before th
 JSON parser runs, integers and floats are bounded, NaN and Infinity are refused, and
 no string may hold a NUL or a lone surrogate (text columns and Redis cannot store
 them), so everything accepted can be stored, served as JSON and written back.
+
+The contract's text fields (ids, notes, names, codes, addresses, descriptions) also
+refuse the other C0 control characters, U+0001–U+001F, except tab, line feed and
+carriage return (issue 20: a U+0001 or U+000B in a description made the Open311 XML
+unreadable: XML 1.0 cannot carry them at all, not even escaped). DEL (U+007F) and
+the C1 controls (U+0080–U+009F) are accepted: XML 1.0 allows them, and a screen shows
+them as nothing. Producers clean outside text with `without_controls` first.
 """
 
 from __future__ import annotations
@@ -30,6 +37,8 @@ MAX_INT_DIGITS = 18  # a 64-bit integer; Python's int would take any length
 CASE_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 CASE_ID_RULE = "1-64 characters of A-Z a-z 0-9 . _ : -"
 # RFC 3339 section 5.6; T and Z may be lower case (section 5.6, NOTE).
+# C0 controls but tab, LF and CR (NUL included: it has its own message elsewhere).
+CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 RFC3339 = re.compile(
     r"(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})"
 )
@@ -71,9 +80,20 @@ def _text(limit: int = MAX_TEXT_LENGTH) -> Check:
             raise ContractError(f"{name} must be a non-empty string")
         if len(value) > limit:
             raise ContractError(f"{name} is longer than {limit} characters")
+        found = CONTROLS.search(value)
+        if found is not None:
+            raise ContractError(
+                f"{name} contains the control character U+{ord(found.group()):04X}; "
+                "text may hold tab, line feed and carriage return, no other below U+0020"
+            )
         return value
 
     return check
+
+
+def without_controls(text: str) -> str:
+    """The text without the control characters the contract refuses (for producers)."""
+    return CONTROLS.sub("", text)
 
 
 def _choice(enum: type[StrEnum]) -> Check:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from streams.names import EventType, Kind, SignalLevel, Source, Urgency
-from streams.schema import ContractError, decode, parse_entry, validate
+from streams.schema import ContractError, decode, parse_entry, validate, without_controls
 
 
 def reported(**changes: Any) -> dict[str, Any]:
@@ -255,3 +255,27 @@ def test_lone_surrogate_in_event_id_is_refused() -> None:
     raw = json.dumps(reported(event_id="\udfff"))
     with pytest.raises(ContractError, match="event.event_id contains a lone surrogate"):
         parse_entry({"event": raw})
+
+
+@pytest.mark.parametrize("field", ["description", "address", "district", "street", "note"])
+@pytest.mark.parametrize("control", ["\x01", "\x0b", "\x0c", "\x1b", "\x1f"])
+def test_a_c0_control_character_in_text_is_refused(field: str, control: str) -> None:
+    """U+0001–U+001F other than tab, LF and CR cannot reach the store (XML cannot hold them)."""
+    assert f"U+{ord(control):04X}" in reason(reported(**{field: f"井盖{control}缺失"}))
+
+
+def test_a_c0_control_character_sent_as_json_is_refused() -> None:
+    """The same holds for an entry whose JSON escapes it (\\u0001)."""
+    with pytest.raises(ContractError, match="U\\+0001"):
+        parse_entry({"event": json.dumps(reported(description="a\x01b"))})
+
+
+def test_tab_line_feed_carriage_return_and_del_stay_text() -> None:
+    """Multi-line notes and tabs are text; DEL and C1 controls are allowed in XML 1.0."""
+    event = validate(reported(description="一\t二\r\n三\x7f\x85"))
+    assert event.data["description"] == "一\t二\r\n三\x7f\x85"
+
+
+def test_without_controls_strips_what_the_contract_refuses_and_keeps_the_rest() -> None:
+    """A producer's cleaning leaves tab, LF and CR and removes every other C0 character."""
+    assert without_controls("a\x00b\x01c\td\x0be\nf\x1fg\r") == "abc\tde\nfg\r"

@@ -5,7 +5,9 @@ NYC Open Data 311 (several column sets across years), Los Angeles MyLA311 (mixed
 case columns in older years, lower case later), Baltimore 311, and Open311
 GeoReport v2 JSON with Chicago's `notes` lifecycle. Files are streamed row by row;
 a row that cannot be read becomes a `Refused` with its line and the reason, and
-reading goes on.
+reading goes on. Every text read is cleaned of the control characters the stream
+contract refuses (streams.schema `without_controls`): one vertical tab in an export's
+address must not cost its whole case story.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any
 from zoneinfo import ZoneInfo
+
+from streams.schema import without_controls
 
 MISSING = {"", "NA", "N/A", "NULL", "null", "None"}
 
@@ -129,14 +133,14 @@ def _csv_rows(
     with handle:
         for cells in reader:
             line = reader.line_num
-            values = [
-                cells[p].strip() if p is not None and p < len(cells) else "" for p in positions
-            ]
+            values = [_plain(cells[p]) if p is not None and p < len(cells) else ""
+                      for p in positions]  # fmt: skip
             yield _record(line, values, zone)
 
 
-def _cell(cells: list[str], position: int | None) -> str:
-    return cells[position].strip() if position is not None and position < len(cells) else ""
+def _plain(text: Any) -> str:
+    """Outside text as the contract takes it: no control characters, no outer spaces."""
+    return without_controls(str(text)).strip()
 
 
 def _record(line: int, values: list[str], zone: ZoneInfo) -> Row:
@@ -192,23 +196,26 @@ def open311_record(number: int, request: Mapping[str, Any], zone: ZoneInfo) -> R
     created = _time(str(request.get("requested_datetime") or ""), zone)
     if created is None:
         return Refused(number, "no requested_datetime")
+    if not _plain(request["service_request_id"]):
+        return Refused(number, "no service_request_id")
     transfers = tuple(
         Transfer(_time(n["datetime"], zone), follow(n))  # type: ignore[arg-type]
         for n in notes
         if n.get("type") == "follow_on_created" and follow(n)
     )
     return Record(
-        number, str(request["service_request_id"]), str(request.get("service_name") or ""),
-        str(request.get("agency_responsible") or ""), created,
+        number, _plain(request["service_request_id"]), _plain(request.get("service_name") or ""),
+        _plain(request.get("agency_responsible") or ""), created,
         _time(str(closed or ""), zone), _time(str(request.get("expected_datetime") or ""), zone),
-        _float(request.get("lat")), _float(request.get("long")), str(request.get("status") or ""),
-        str(request.get("address") or ""), "", "", transfers,
+        _float(request.get("lat")), _float(request.get("long")),
+        _plain(request.get("status") or ""), _plain(request.get("address") or ""), "", "",
+        transfers,
     )  # fmt: skip
 
 
 def follow(note: Mapping[str, Any]) -> str:
     """The agency a follow-on note hands the request to ("" when none)."""
-    return str((note.get("extended_attributes") or {}).get("agency_responsible", ""))
+    return _plain((note.get("extended_attributes") or {}).get("agency_responsible", ""))
 
 
 def _float(value: Any) -> float | None:

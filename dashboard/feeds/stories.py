@@ -125,8 +125,9 @@ def _report(record: Record, mapping: CityMapping) -> dict[str, Any]:
         "category": code,
         "lon": round(float(record.lon or 0), 6),
         "lat": round(float(record.lat or 0), 6),
-        "description": record.type[:200],
     }
+    if record.type:  # the contract refuses an empty text: no type, no description
+        fields["description"] = record.type[:200]
     if record.address:
         fields["address"] = record.address[:200]
     district = mapping.districts.get(record.area.strip().lower())

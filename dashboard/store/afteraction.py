@@ -1,7 +1,8 @@
 """After-action reports (复盘): each emergency period with its levels and its own figures.
 
 Kept for every period in `emergencies` / `emergency_levels`, computed on request with
-grouped aggregates in SQL (portable to PostgreSQL), exportable as CSV for Excel.
+grouped aggregates in SQL (portable to PostgreSQL), exportable as rows for a CSV
+(dashboard.web.csvout writes them for Excel).
 The definitions (shared/DOMAIN.md "Emergency mode" and "Evaluation"):
 
 - a period runs from `start` = raised_at to `end` = cleared_at (None while in force);
@@ -36,8 +37,6 @@ The definitions (shared/DOMAIN.md "Emergency mode" and "Evaluation"):
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
@@ -309,49 +308,38 @@ UNIT_COLUMNS = (
 )
 LEVEL_COLUMNS = ("level/响应级别", "hazard/灾种", "from/开始", "until/结束")
 TOTAL_LABEL = "total/合计"
-# Excel reads a cell starting with one of these as a formula; notes come from outside.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def to_csv(report: Report, tz: str | None = None) -> str:
-    """The report as CSV text for Excel: a header block, then one row per department,
-    then the totals; times in `tz` (default UTC). Begins with a BOM: encode as UTF-8."""
-    out = io.StringIO()
-    # Excel takes a CSV without a byte-order mark for the local code page (GBK on a
-    # Chinese Windows) and garbles UTF-8 Chinese.
-    out.write("\ufeff")
-    writer = csv.writer(out)
-    writer.writerows(_header_rows(report, tz))
-    writer.writerow([])
-    writer.writerow(LEVEL_COLUMNS)
-    for span in report.levels:
-        writer.writerow(
-            [span.level, _text(span.hazard), _time(span.start, tz), _time(span.end, tz)]
-        )
-    writer.writerow([])
-    writer.writerow(UNIT_COLUMNS)
-    writer.writerows(_unit_row(unit.department, unit) for unit in report.units)
-    writer.writerow(_unit_row(TOTAL_LABEL, report.totals))
-    return out.getvalue()
+def csv_rows(report: Report, tz: str | None = None) -> list[list[Any]]:
+    """The report as rows for a spreadsheet: a header block, the levels, one row per
+    department, then the totals; times in `tz` (default UTC)."""
+    levels = [[span.level, span.hazard, _time(span.start, tz), _time(span.end, tz)]
+              for span in report.levels]  # fmt: skip
+    return [
+        *_header_rows(report, tz), [],
+        list(LEVEL_COLUMNS), *levels, [],
+        list(UNIT_COLUMNS), *(_unit_row(unit.department, unit) for unit in report.units),
+        _unit_row(TOTAL_LABEL, report.totals),
+    ]  # fmt: skip
 
 
-def _header_rows(report: Report, tz: str | None) -> list[list[str]]:
+def _header_rows(report: Report, tz: str | None) -> list[list[Any]]:
     return [
         ["emergency period/应急期", str(report.id)],
-        ["hazard/灾种", _text(report.hazard)],
+        ["hazard/灾种", report.hazard or ""],
         ["start/开始", _time(report.start, tz)],
         ["end/结束", _time(report.end, tz)],
-        ["raised by/发布人", _text(report.raised_by)],
-        ["note/说明", _text(report.note)],
-        ["cleared by/解除人", _text(report.cleared_by)],
-        ["clear note/解除说明", _text(report.clear_note)],
+        ["raised by/发布人", report.raised_by or ""],
+        ["note/说明", report.note or ""],
+        ["cleared by/解除人", report.cleared_by or ""],
+        ["clear note/解除说明", report.clear_note or ""],
         ["figures as of/统计截至", _time(report.judged_at, tz)],
     ]
 
 
-def _unit_row(label: str, unit: UnitFigures) -> list[str]:
+def _unit_row(label: str, unit: UnitFigures) -> list[Any]:
     return [
-        _text(label),
+        label,
         str(unit.cases),
         str(unit.closed),
         str(unit.closed_on_time),
@@ -372,9 +360,3 @@ def _time(moment: datetime | None, tz: str | None) -> str:
 
 def _number(value: float | None) -> str:
     return "" if value is None else f"{value:.2f}"
-
-
-def _text(value: str | None) -> str:
-    if value is None:
-        return ""
-    return "'" + value if value.startswith(FORMULA_START) else value

@@ -1,4 +1,4 @@
-"""What the duty commander's desk reads: its filter over cases, its CSV, its alerts seen.
+"""What the duty commander's desk reads: its filter over cases, its export, its alerts seen.
 
 The filter is the desk's URL query (so a commander can bookmark "all red cases of the
 sanitation bureau"): the browser applies it to the table it holds, and this module
@@ -8,8 +8,6 @@ mirrored in assets/desk.js; tests check the two agree.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -121,37 +119,25 @@ CSV_HEADER = ("case_id", "state", "kind", "category", "urgency", "source", "dist
               "supervised", "emergency", "address", "description")  # fmt: skip
 
 
-def csv_lines(cases: Iterable[Case], light: Any) -> Iterator[str]:
-    """The export, line by line: UTF-8 with a BOM first, so Excel reads the Chinese."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
+def export_rows(cases: Iterable[Case], light: Any) -> Iterator[list[Any]]:
+    """The export's header, then one row per case, as plain values.
 
-    def line(values: Iterable[Any]) -> str:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow(values)
-        return buffer.getvalue()
-
-    yield "\ufeff" + line(CSV_HEADER)
+    dashboard.web.csvout writes them (BOM, formulas defused): the store says what the
+    export holds, the web layer how a spreadsheet must receive it.
+    """
+    yield list(CSV_HEADER)
     for case in cases:
         found = light(case)
-        yield line([
+        yield [
             case.case_id, case.state, case.kind, case.category, case.urgency, case.source,
             case.district, case.street, case.department, _iso(case.reported_at),
             _iso(case.deadline), found.value if found else "", case.urges, case.supervised,
-            case.emergency, _cell(case.address), _cell(case.description),
-        ])  # fmt: skip
+            case.emergency, case.address or "", case.description or "",
+        ]  # fmt: skip
 
 
 def _iso(moment: datetime | None) -> str:
     return moment.isoformat() if moment else ""
-
-
-def _cell(value: str | None) -> str:
-    """Text from a report, made safe for a spreadsheet: no formula runs when it opens."""
-    if not value:
-        return ""
-    return "'" + value if value[0] in "=+-@\t\r" else value
 
 
 def acknowledged(session: Session, username: str, since: datetime) -> list[str]:

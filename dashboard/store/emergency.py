@@ -1,13 +1,14 @@
-"""Emergency mode in the store: the periods, their levels, the audit log.
+"""Emergency mode in the store: the periods and their levels, audited.
 
 Applying `emergency.raised` / `emergency.cleared` writes the period and its levels in
 the batch's transaction and keeps the batch's `Timeline` up to date, so the cases
-dispatched later in the same batch see the mode in force.
+dispatched later in the same batch see the mode in force. Each change is audited
+as the stream's (actor `stream:<by>`): the producer's `by` is its claim, not a
+signed-in person (dashboard.store.audit).
 """
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dashboard.domain.emergency import Policy, Timeline
-from dashboard.store.models import AuditEntry, Emergency, EmergencyLevel
+from dashboard.store.audit import Result, record, stream_actor
+from dashboard.store.models import Emergency, EmergencyLevel
 from streams.names import EventType, SignalLevel
 from streams.schema import Event
 
@@ -47,7 +49,7 @@ def _raised(session: Session, event: Event, policy: Policy, timeline: Timeline) 
     active: Any = timeline.active
     forced = bool(event.data.get("force", False))
     if active is None and not (forced or policy.raises(hazard, level)):
-        audit(session, event.at, actor, "emergency.signal", hazard=hazard, level=level.value)
+        _audit(session, event, "emergency.signal", hazard=hazard, level=level.value)
         return False
     if active is None:
         active = Emergency(
@@ -70,15 +72,7 @@ def _raised(session: Session, event: Event, policy: Policy, timeline: Timeline) 
     row = EmergencyLevel(emergency_id=active.id, hazard=hazard, level=level.value, at=event.at)
     session.add(row)
     timeline.levels[active.id].append(row)
-    audit(
-        session,
-        event.at,
-        actor,
-        action,
-        hazard=hazard,
-        level=level.value,
-        note=event.data.get("note"),
-    )
+    _audit(session, event, action, hazard=hazard, level=level.value, note=event.data.get("note"))
     return True
 
 
@@ -88,7 +82,7 @@ def _noted(session: Session, event: Event, active: Any) -> bool:
     if not note or note == active.note:
         return False
     active.note = note
-    audit(session, event.at, event.data.get("by"), "emergency.note", id=active.id, note=note)
+    _audit(session, event, "emergency.note", id=active.id, note=note)
     return True
 
 
@@ -97,27 +91,20 @@ def _cleared(session: Session, event: Event, timeline: Timeline) -> bool:
     actor = event.data.get("by")
     if active is None:
         # A feed may clear a signal that never raised the mode: nothing to undo.
-        audit(session, event.at, actor, "emergency.clear_ignored")
+        _audit(session, event, "emergency.clear_ignored")
         return False
     active.cleared_at, active.cleared_by = event.at, actor
     active.clear_note = event.data.get("note")
-    audit(session, event.at, actor, "emergency.cleared", id=active.id, note=active.clear_note)
+    _audit(session, event, "emergency.cleared", id=active.id, note=active.clear_note)
     return True
 
 
-def audit(session: Session, at: datetime, actor: str | None, action: str, **detail: Any) -> None:
-    """Add an entry to the audit log (in the caller's transaction)."""
-    clean = {k: v for k, v in detail.items() if v is not None}
-    result = "refused" if action.endswith(".refused") else "ok"
-    session.add(
-        AuditEntry(
-            at=at,
-            actor=actor,
-            action=action,
-            result=result,
-            detail=json.dumps(clean, ensure_ascii=False),
-        )
-    )
+def _audit(session: Session, event: Event, action: str, **detail: Any) -> None:
+    """The audit row of an applied event: the stream's, with the event's id and time."""
+    record(
+        session, stream_actor(event.data.get("by")), action, Result.OK,
+        event_id=event.event_id, event_at=event.at.isoformat(), **detail,
+    )  # fmt: skip
 
 
 def state(session: Session) -> dict[str, Any] | None:

@@ -26,8 +26,9 @@ from dashboard.domain import lifecycle
 from dashboard.domain.emergency import Timeline
 from dashboard.domain.lifecycle import Rules
 from dashboard.domain.limits import LimitUnit
+from dashboard.store.audit import Result, record
 from dashboard.store.batch import payload_of, version_row
-from dashboard.store.emergency import audit, load_timeline
+from dashboard.store.emergency import load_timeline
 from dashboard.store.models import CalendarVersion, Case, CaseVersion, EventRow
 from streams.names import OPEN_STATES
 from streams.schema import Window, validate
@@ -90,7 +91,7 @@ def apply_calendar(
         )
     )
     days_text = [d.isoformat() for d in result.changed_days] if changed is not None else "all"
-    audit(session, now, actor, "calendar.loaded", fingerprint=result.fingerprint,
+    record(session, actor, "calendar.loaded", Result.OK, at=now, fingerprint=result.fingerprint,
           changed_days=days_text, recomputed=len(result.cases))  # fmt: skip
     log.info("Calendar %s: loaded, %d deadlines recomputed", result.fingerprint, len(result.cases))
     return result
@@ -174,7 +175,7 @@ def _recompute(
     rebuilt = lifecycle.rebuild(events, rules, Case, timeline)
     if rebuilt is None or (rebuilt.deadline, rebuilt.warn_at) == (case.deadline, case.warn_at):
         return False
-    audit(session, now, actor, "calendar.recomputed", case=case.case_id,
+    record(session, actor, "calendar.recomputed", Result.OK, at=now, case=case.case_id,
           old_deadline=_iso(case.deadline), new_deadline=_iso(rebuilt.deadline))  # fmt: skip
     case.deadline, case.warn_at = rebuilt.deadline, rebuilt.warn_at
     session.add(CaseVersion(**version_row(case, now)))

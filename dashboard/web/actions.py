@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from dashboard.domain.access import Permission, allowed
-from dashboard.store.emergency import audit
+from dashboard.store.audit import Result, record
+from dashboard.web import auth
 from dashboard.web.context import App
 from streams.names import OPEN_STATES, EventType
 from streams.producer import Producer, new_event
@@ -42,13 +43,13 @@ def act(app: App, user: dict[str, Any], case_id: str, action: str, note: str) ->
         event = _checked(app, user, case_id, action, note)
     except ActionRefused as refused:
         with app.store.sessions.begin() as session:
-            audit(session, datetime.now(UTC), user.get("username"), "case.action_refused",
-                  case=case_id, asked=action, reason=str(refused))  # fmt: skip
+            record(session, user.get("username"), "case.action_refused", Result.REFUSED,
+                   auth.address(), case=case_id, asked=action, reason=str(refused))  # fmt: skip
         raise
     with app.store.sessions.begin() as session:
         # Audited in the transaction that the publish happens in: no entry without it.
-        audit(session, datetime.now(UTC), user.get("username"), f"case.{action}",
-              case=case_id, note=event.get("note"), event_id=event["event_id"])  # fmt: skip
+        record(session, user.get("username"), f"case.{action}", Result.OK, auth.address(),
+               case=case_id, note=event.get("note"), event_id=event["event_id"])  # fmt: skip
         # The emergency lane: it reaches screens ahead of any backlog, after the
         # case's own earlier events (streams.lane).
         Producer(app.redis, app.settings.stream_key).publish_lane(event)

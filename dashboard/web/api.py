@@ -17,7 +17,7 @@ from dashboard.store import afteraction, emergency, kpis
 from dashboard.store.batch import payload_of
 from dashboard.store.kpis import GroupBy, Period
 from dashboard.store.snapshot import case_summary, epoch_ms
-from dashboard.web import auth, bodies
+from dashboard.web import auth, bodies, csvout
 from dashboard.web.actions import ActionRefused, act
 from dashboard.web.context import App, Routes, add_routes
 from dashboard.web.snapshot import snapshot as screen_snapshot
@@ -161,11 +161,7 @@ def emergency_csv(app: App, emergency_id: int) -> Any:
     """One period's after-action report as CSV for Excel."""
     found = _report_or_404(app, emergency_id)
     name = f"emergency-{emergency_id}-{found.start:%Y%m%d}.csv"
-    return Response(
-        afteraction.to_csv(found, app.timezone).encode("utf-8"),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f"attachment; filename={name}"},
-    )
+    return csvout.response(afteraction.csv_rows(found, app.timezone), name)
 
 
 def boards(app: App) -> Any:

@@ -84,8 +84,9 @@ def as_user() -> dict[str, Any]:
 
 
 def address() -> str | None:
-    """The client's address (the proxy's view of it when proxies are trusted)."""
-    return request.remote_addr
+    """The client's address (the proxy's view of it when proxies are trusted); None
+    outside a request (an action run from code, as in a test or a script)."""
+    return request.remote_addr if has_request_context() else None
 
 
 def is_activity(req: Request) -> bool:

@@ -10,13 +10,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flask import Response, jsonify, request
+from flask import jsonify, request
 
 from dashboard.domain.lifecycle import light_of
 from dashboard.store import desk
-from dashboard.store.emergency import audit
+from dashboard.store.audit import Result, record
 from dashboard.store.snapshot import epoch_ms
-from dashboard.web import auth, bodies
+from dashboard.web import auth, bodies, csvout
 from dashboard.web.context import App, Routes, add_routes
 
 # An alert seen is remembered this long (an overdue case's alert names its deadline).
@@ -36,19 +36,16 @@ def export_csv(app: App) -> Any:
     desk_filter = desk.DeskFilter.from_query(request.args)
     now = datetime.now(UTC)
     with app.store.sessions.begin() as db:
-        audit(db, now, auth.username(), "desk.export", query=request.query_string.decode())
+        record(db, auth.username(), "desk.export", Result.OK, auth.address(), at=now,
+               query=request.query_string.decode("latin-1"))  # fmt: skip
 
-    def lines() -> Any:
+    def rows() -> Any:
+        # Needs no request context: a stream must not hold one open.
         with app.store.sessions() as db:
             cases = desk.filtered(db, desk_filter, now)
-            yield from desk.csv_lines(cases, lambda case: light_of(case, now))
+            yield from desk.export_rows(cases, lambda case: light_of(case, now))
 
-    stamp = now.strftime("%Y%m%d-%H%M")
-    return Response(
-        lines(),  # needs no request context: a stream must not hold one open
-        mimetype="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="cases-{stamp}.csv"'},
-    )
+    return csvout.response(rows(), f"cases-{now:%Y%m%d-%H%M}.csv")
 
 
 def acks(app: App) -> Any:
@@ -69,7 +66,8 @@ def acknowledge(app: App) -> Any:
     now = datetime.now(UTC)
     with app.store.sessions.begin() as db:
         new = desk.acknowledge(db, str(auth.username()), keys, now)
-        audit(db, now, str(auth.username()), "desk.acknowledge", alerts=len(keys), new=new)
+        record(db, auth.username(), "desk.acknowledge", Result.OK, auth.address(), at=now,
+               alerts=len(keys), new=new)  # fmt: skip
     return jsonify({"acknowledged": new})
 
 

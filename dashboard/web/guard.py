@@ -21,6 +21,7 @@ from dashboard.domain.access import Permission, Role, allowed
 from dashboard.domain.networks import address_allowed, networks_of
 from dashboard.runtime import StartupError
 from dashboard.store import audit
+from dashboard.store.audit import Result
 from dashboard.web import auth
 from dashboard.web.actions import ACTIONS
 from dashboard.web.context import App
@@ -127,6 +128,7 @@ def _scraper(app: App) -> bool:
 def _open_with_token(app: App, raw: str) -> Any:
     token = app.accounts.check_token(raw)
     if token is None:
+        _audit_display(app, None, Result.REFUSED)
         return page("Display token not valid", "该显示令牌无效或已被吊销。", 403)
     current = auth.principal()
     if current is not None and current.token_id == token.id:
@@ -134,7 +136,15 @@ def _open_with_token(app: App, raw: str) -> Any:
     session.clear()
     auth.sign_in(app, app.logins.open(auth.address(), token_id=token.id))
     session["screen"] = token.name  # a token is named after its screen
+    _audit_display(app, token.name, Result.OK)
     return None
+
+
+def _audit_display(app: App, name: str | None, result: audit.Result) -> None:
+    """A wall's sign-in with a display token (never the token itself: it is a secret)."""
+    with app.store.sessions.begin() as db:
+        actor = f"display:{name}" if name else None
+        audit.record(db, actor, "display.sign_in", result, auth.address(), token=name)
 
 
 def _anonymous(path: str) -> Any:

@@ -6,10 +6,16 @@ requests); requests/{id}: one. `expected_datetime` carries our deadline (which
 FixMyStreet leaves out), `agency_responsible` the unit, `status_notes` the last
 note. Service codes read like `event-0102` (kind and code: codes repeat across
 kinds).
+
+The XML can never fail to parse: text is stripped of every character XML 1.0 cannot
+carry, escaped or not (C0 controls but tab, LF and CR; lone surrogates; U+FFFE and
+U+FFFF). The contract refuses most of them, but a row written before it did, or by
+hand, must not make the whole answer unreadable (issue 20).
 """
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from xml.etree import ElementTree
@@ -31,6 +37,8 @@ REQUEST_FIELDS = (
     "updated_datetime", "expected_datetime", "address", "address_id", "zipcode", "lat",
     "long", "media_url",
 )  # fmt: skip
+# XML 1.0's Char production (section 2.2): everything outside it is dropped.
+NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 SERVICE_FIELDS = ("service_code", "service_name", "description", "metadata", "type",
                   "keywords", "group")  # fmt: skip
 
@@ -149,21 +157,18 @@ def _answer(items: list[dict[str, Any]], form: str, root: str, item: str) -> Any
     for entry in items:
         node = ElementTree.SubElement(tree, item)
         for key, value in entry.items():
-            ElementTree.SubElement(node, key).text = (
-                ""
-                if value is None
-                else str(value).lower()
-                if isinstance(value, bool)
-                else str(value)
-            )
+            ElementTree.SubElement(node, key).text = xml_text(value)
     body = ElementTree.tostring(tree, encoding="unicode", xml_declaration=True)
     return Response(body, mimetype="application/xml")
 
 
-def _xml_text(value: Any) -> str:
+def xml_text(value: Any) -> str:
+    """A value as XML element text: booleans as the standard writes them, and nothing
+    XML 1.0 cannot hold."""
     if value is None:
         return ""
-    return str(value).lower() if isinstance(value, bool) else str(value)
+    text = str(value).lower() if isinstance(value, bool) else str(value)
+    return NOT_XML.sub("", text)
 
 
 ROUTES: Routes = (

@@ -17,14 +17,13 @@ import random
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import socketio
 from flask import request
 
 from dashboard.domain.access import Permission, allowed
-from dashboard.store.emergency import audit
+from dashboard.store.audit import Result, record
 from dashboard.web import auth
 from dashboard.web.context import App
 from dashboard.web.metrics import ScreenCount, view_of
@@ -176,7 +175,8 @@ def register(app: App) -> Screens:
             found = auth.principal()
             who = f"{found.kind}:{found.name}" if found else None
             with app.store.sessions.begin() as db:
-                audit(db, datetime.now(UTC), who, "socket.refused", event=str(event)[:64])
+                record(db, who, "socket.refused", Result.REFUSED, auth.address(),
+                       event=str(event)[:64])  # fmt: skip
         return {"error": "screens only listen; act through POST /api/cases/<id>/<action>"}
 
     return screens

@@ -7,13 +7,13 @@ ingest worker applies it like any other; the request itself goes to the audit lo
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from dashboard.domain.access import Permission, allowed
 from dashboard.domain.emergency import rank
 from dashboard.store import emergency
-from dashboard.store.emergency import audit
+from dashboard.store.audit import Result, record
+from dashboard.web import auth
 from dashboard.web.context import App
 from streams.names import EventType, Hazard, SignalLevel
 from streams.producer import Producer, new_event
@@ -55,9 +55,9 @@ def switch(
     """
     if not allowed(user.get("role"), Permission.SWITCH_EMERGENCY):
         with app.store.sessions.begin() as session:
-            audit(
-                session, datetime.now(UTC), user.get("username"), "emergency.refused",
-                switch=action, role=user.get("role"),
+            record(
+                session, user.get("username"), "emergency.refused", Result.REFUSED,
+                auth.address(), switch=action, role=user.get("role"),
             )  # fmt: skip
         raise NotAllowed("err_commander", "only a duty commander may switch emergency mode")
     if len((reason or "").strip()) < 2:
@@ -72,11 +72,12 @@ def switch(
     # The emergency lane: every screen hears it within a second, whatever is queued.
     Producer(app.redis, app.settings.stream_key).publish_lane(event)
     with app.store.sessions.begin() as session:
-        audit(
+        record(
             session,
-            datetime.now(UTC),
             user.get("username"),
             "emergency.requested",
+            Result.OK,
+            auth.address(),
             switch=action,
             hazard=hazard,
             level=level,
