@@ -269,7 +269,10 @@ def signed_in_opener(hall: Hall, username: str, password: str) -> urllib.request
     """A urllib opener carrying a session cookie of a real server."""
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
     form = urllib.parse.urlencode({"username": username, "password": password}).encode()
-    opener.open(f"{hall.base_url}/login", data=form, timeout=30)
+    sign_in = urllib.request.Request(
+        f"{hall.base_url}/login", data=form, headers={"Origin": hall.base_url}
+    )
+    opener.open(sign_in, timeout=30)
     return opener
 
 
