@@ -26,7 +26,18 @@ from dashboard.store.apikeys import ApiKeys
 from dashboard.store.batch import Store
 from dashboard.store.db import init_db, make_engine
 from dashboard.store.logins import Logins
-from dashboard.web import admin, api, auth, guard, headers, health, open311, screens, signin
+from dashboard.web import (
+    admin,
+    api,
+    auth,
+    bodysize,
+    guard,
+    headers,
+    health,
+    open311,
+    screens,
+    signin,
+)
 from dashboard.web import desk as desk_api
 from dashboard.web import metrics as hall_metrics
 from dashboard.web.context import App
@@ -114,8 +125,10 @@ def async_mode() -> str:
 
 
 def _register(app: App) -> None:
-    # Order matters: Flask-Login first (the principal), then the origin check, the
-    # sign-in throttle and the guard, all before any view.
+    # Order matters: the body's size first (nothing reads a body before it), then
+    # Flask-Login (the principal), the origin check, the sign-in throttle and the
+    # guard, all before any view.
+    bodysize.register(app)
     auth.register(app)
     dashes: list = []
     headers.register(app, dashes)

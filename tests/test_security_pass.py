@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import stat
 from collections.abc import Iterator
@@ -10,9 +12,15 @@ from pathlib import Path
 import pytest
 
 from dashboard import runtime
-from dashboard.app import create_app
+from dashboard.app import App, create_app
+from dashboard.domain.access import Role
 from dashboard.process import demo
 from dashboard.settings import Settings
+from streams.names import lane_key
+from tests.webclients import client_of, signed_in, wall_client
+
+JSON = "application/json"
+RAISE = {"action": "raise", "hazard": "typhoon", "level": "red", "reason": "signal 10"}
 
 
 @pytest.fixture
@@ -53,3 +61,47 @@ def test_a_kept_data_folder_made_looser_is_tightened(
     (folder / "commandhall.db").touch(mode=0o644)
     create_app(Settings(data_dir=str(folder), redis_url=redis_url)).engine.dispose()
     assert (mode(folder), mode(folder / "commandhall.db")) == (0o700, 0o600)
+
+
+# --- the request size limit ------------------------------------------------------------
+
+TWO_MIB = 2 * 1024 * 1024
+
+
+@pytest.fixture
+def app(settings: Settings, engine) -> Iterator[App]:
+    """The application on this test's Redis and database."""
+    yield create_app(settings, engine=engine, redis_url=settings.redis_url)
+
+
+def test_a_huge_dash_callback_with_a_walls_cookie_is_refused_unread(app: App) -> None:
+    """2 MiB to /wall/_dash-update-component: 413 in JSON, not parsed."""
+    client, _ = wall_client(app)
+    body = json.dumps({"output": "wall-boards.children", "pad": "x" * TWO_MIB})
+    response = client.post("/wall/_dash-update-component", data=body, content_type=JSON)
+    assert response.status_code == 413 and "at most 1048576 bytes" in response.get_json()["error"]
+
+
+def test_a_huge_api_post_is_refused_in_json(app: App) -> None:
+    """2 MiB to POST /api/emergency from a commander: 413 JSON, nothing published."""
+    client = signed_in(app, "duty", Role.COMMANDER)
+    response = client.post("/api/emergency", json={**RAISE, "reason": "x" * TWO_MIB})
+    assert response.status_code == 413 and response.get_json()["max_bytes"] == 1_048_576
+    assert app.redis.xlen(lane_key(app.settings.stream_key)) == 0
+
+
+def test_a_huge_chunked_body_is_cut_as_it_is_read(app: App) -> None:
+    """A body without Content-Length (chunked) is refused once it passes the limit."""
+    client = signed_in(app, "duty", Role.COMMANDER)
+    body = json.dumps({**RAISE, "reason": "x" * TWO_MIB}).encode()
+    response = client.post(
+        "/api/emergency", input_stream=io.BytesIO(body), content_type=JSON,
+        environ_overrides={"wsgi.input_terminated": True},
+    )  # fmt: skip
+    assert response.status_code == 413 and "error" in response.get_json()
+
+
+def test_a_huge_sign_in_form_gets_a_page(app: App) -> None:
+    """People's forms get the refusal as a page, with the same 413."""
+    response = client_of(app).post("/login", data={"username": "x" * TWO_MIB})
+    assert response.status_code == 413 and "text/html" in response.content_type
