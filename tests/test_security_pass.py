@@ -7,6 +7,7 @@ import json
 import os
 import stat
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,8 +17,11 @@ from dashboard.app import App, create_app
 from dashboard.domain.access import Role
 from dashboard.process import demo
 from dashboard.settings import Settings
+from streams.consumer import Item
 from streams.names import lane_key
-from tests.webclients import client_of, signed_in, wall_client
+from streams.schema import validate
+from tests.stories import story
+from tests.webclients import client_of, key_client, signed_in, wall_client
 
 JSON = "application/json"
 RAISE = {"action": "raise", "hazard": "typhoon", "level": "red", "reason": "signal 10"}
@@ -105,3 +109,43 @@ def test_a_huge_sign_in_form_gets_a_page(app: App) -> None:
     """People's forms get the refusal as a page, with the same 413."""
     response = client_of(app).post("/login", data={"username": "x" * TWO_MIB})
     assert response.status_code == 413 and "text/html" in response.content_type
+
+
+# --- the Origin check ------------------------------------------------------------------
+
+
+def story_app(app: App) -> App:
+    """The app with one open case, A1."""
+    events = story("A1", datetime.now(UTC), "sanitation")
+    app.store.apply_batch([Item(f"{i}-0", validate(e)) for i, e in enumerate(events)])
+    return app
+
+
+def test_an_authorization_header_does_not_lift_the_origin_check(app: App) -> None:
+    """Origin evil + `Authorization: Basic …` + the commander's cookie: the urge is 403."""
+    client = signed_in(story_app(app), "duty", Role.COMMANDER)
+    client.environ_base.update(
+        HTTP_ORIGIN="http://evil.example", HTTP_AUTHORIZATION="Basic ZHV0eTpndWVzcw=="
+    )
+    response = client.post("/api/cases/A1/urge", json={"note": "from an evil page"})
+    assert response.status_code == 403 and "cross-origin" in response.get_json()["error"]
+    assert app.redis.xlen(lane_key(app.settings.stream_key)) == 0
+
+
+def test_a_bearer_key_with_a_session_cookie_is_still_checked(app: App) -> None:
+    """A real key does not lift the check for a request that also carries the cookie."""
+    client = signed_in(story_app(app), "duty", Role.COMMANDER)
+    client.environ_base.update(
+        HTTP_ORIGIN="http://evil.example",
+        HTTP_AUTHORIZATION="Bearer " + app.apikeys.create("feed"),
+    )
+    response = client.post("/api/cases/A1/urge", json={"note": "from an evil page"})
+    assert response.status_code == 403 and "cross-origin" in response.get_json()["error"]
+
+
+def test_a_real_api_key_without_a_cookie_passes_the_origin_check(app: App) -> None:
+    """A key alone, from any origin, reaches the guard (which lets it only read)."""
+    client = key_client(app)
+    client.environ_base["HTTP_ORIGIN"] = "http://evil.example"
+    response = client.post("/api/emergency", json=RAISE)
+    assert response.status_code == 403 and "not permitted" in response.get_json()["error"]
