@@ -100,7 +100,7 @@ def check(app: App) -> Any:
     who = auth.principal()
     if who is None and app.settings.open311_public and _open_data(path, request.method):
         return None  # configured as open data: GeoReport v2 reads for anyone
-    if who is None and path == "/metrics" and _scraper(app):
+    if who is None and path == "/metrics" and scraper(app):
         return None  # an intranet Prometheus, by its address
     if who is None:
         return _anonymous(path)
@@ -118,7 +118,7 @@ def _open_data(path: str, method: str) -> bool:
     return path.startswith("/open311/v2/") and method in ("GET", "HEAD")
 
 
-def _scraper(app: App) -> bool:
+def scraper(app: App) -> bool:
     """Whether the request comes from an address `--metrics-allow` lets read /metrics."""
     networks = networks_of(app.settings.metrics_allow)  # checked at start (register)
     return address_allowed(auth.address(), networks, loopback=False)
