@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import stat
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -14,9 +15,11 @@ import pytest
 
 from dashboard import runtime
 from dashboard.app import App, create_app
-from dashboard.domain.access import Role
+from dashboard.domain.access import Permission, Role
 from dashboard.process import demo
 from dashboard.settings import Settings
+from dashboard.web import guard
+from dashboard.web.actions import ACTIONS
 from streams.consumer import Item
 from streams.names import lane_key
 from streams.schema import validate
@@ -149,3 +152,68 @@ def test_a_real_api_key_without_a_cookie_passes_the_origin_check(app: App) -> No
     client.environ_base["HTTP_ORIGIN"] = "http://evil.example"
     response = client.post("/api/emergency", json=RAISE)
     assert response.status_code == 403 and "not permitted" in response.get_json()["error"]
+
+
+# --- the guard refuses what its table does not list ------------------------------------
+
+# Sample values for a rule's variables; an action is tried as each one there is.
+SAMPLES = {"case_id": ["C1"], "emergency_id": ["1"], "path": ["x"], "package_name": ["dash"],
+           "fingerprinted_path": ["dash.v1.js"], "filename": ["wall.css"], "form": ["json"],
+           "request_id": ["C1"], "action": list(ACTIONS)}  # fmt: skip
+# What Dash serves under each view's prefix (its own routes, as Dash names them).
+DASH_ROUTES = (("GET", "_dash-layout"), ("GET", "_dash-dependencies"), ("GET", "_reload-hash"),
+               ("POST", "_dash-update-component"), ("GET", "assets/wall.css"),
+               ("GET", "_dash-component-suites/dash/dash.v1.js"), ("GET", "_favicon.ico"),
+               ("GET", ""))  # fmt: skip
+
+
+def urls_of(rule: str) -> list[str]:
+    """A URL of the rule for each sample of its variables."""
+    names = re.findall(r"<(?:[^:>]+:)?([^>]+)>", rule)
+    urls = [rule]
+    for name in names:
+        pattern = re.compile(rf"<(?:[^:>]+:)?{name}>")
+        urls = [pattern.sub(value, url) for url in urls for value in SAMPLES[name]]
+    return urls
+
+
+def test_every_flask_route_has_a_row_in_the_guards_table(app: App) -> None:
+    """Every rule of the URL map, for each of its methods, has an explicit decision."""
+    missing = [
+        f"{method} {url}"
+        for rule in app.server.url_map.iter_rules()
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"})
+        for url in urls_of(rule.rule)
+        if guard.row_for(url, method) is None
+    ]
+    assert not missing, missing
+
+
+@pytest.mark.parametrize("view", ["wall", "desk", "tablet"])
+def test_every_dash_route_has_a_row_in_the_guards_table(app: App, view: str) -> None:
+    """Each Dash app's layout, callbacks, reload hash, assets and bundles are decided."""
+    adapter = app.server.url_map.bind("localhost")
+    for method, part in DASH_ROUTES:
+        url = f"/{view}/{part}"
+        adapter.match(url, method=method)  # a route of the server, not a guess
+        assert guard.row_for(url, method) is not None, (method, url)
+
+
+def test_the_live_connection_has_a_row_in_the_guards_table() -> None:
+    """Socket.IO's path is decided too (view_wall; its connect handler checks again)."""
+    assert guard.row_for("/socket.io/", "GET").needs == {Permission.VIEW_WALL}
+
+
+@pytest.mark.parametrize("path", ["/tomorrows-page", "/api/tomorrow"])
+def test_a_route_without_a_row_is_refused_even_to_an_admin(app: App, path: str) -> None:
+    """A route added without a table row is open to nobody (on main: to every viewer)."""
+    app.server.add_url_rule(path, path, lambda: "secret figures")
+    for client in (signed_in(app, "root", Role.ADMIN), key_client(app), client_of(app)):
+        response = client.get(path)
+        assert response.status_code == 404 and "secret" not in response.get_data(as_text=True)
+
+
+def test_an_unknown_case_action_is_refused_for_everybody(app: App) -> None:
+    """POST /api/cases/A1/<not an action>: no row, so 404 even for a commander."""
+    client = signed_in(story_app(app), "duty", Role.COMMANDER)
+    assert client.post("/api/cases/A1/delete", json={"note": "x"}).status_code == 404
