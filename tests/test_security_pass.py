@@ -7,24 +7,36 @@ import json
 import os
 import re
 import stat
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+import redis
+from sqlalchemy import select
+from werkzeug.serving import make_server
 
 from dashboard import runtime
 from dashboard.app import App, create_app
 from dashboard.domain.access import Permission, Role
 from dashboard.process import demo
 from dashboard.settings import Settings
+from dashboard.store.models import AuditEntry
 from dashboard.web import guard
 from dashboard.web.actions import ACTIONS
+from dashboard.web.throttle import Throttle
 from streams.consumer import Item
 from streams.names import lane_key
 from streams.schema import validate
 from tests.stories import story
-from tests.webclients import client_of, key_client, signed_in, wall_client
+from tests.webclients import PASSWORD, client_of, key_client, signed_in, wall_client
 
 JSON = "application/json"
 RAISE = {"action": "raise", "hazard": "typhoon", "level": "red", "reason": "signal 10"}
@@ -217,3 +229,133 @@ def test_an_unknown_case_action_is_refused_for_everybody(app: App) -> None:
     """POST /api/cases/A1/<not an action>: no row, so 404 even for a commander."""
     client = signed_in(story_app(app), "duty", Role.COMMANDER)
     assert client.post("/api/cases/A1/delete", json={"note": "x"}).status_code == 404
+
+
+# --- sign-in throttling that holds under concurrency ------------------------------------
+
+PARALLEL = 40
+RIGHT_AT = 29  # the 30th attempt carries the right password
+
+
+@contextmanager
+def serving(app: App) -> Iterator[str]:
+    """The app behind a real threaded WSGI server (the test client is not concurrent)."""
+    server = make_server("127.0.0.1", 0, app.server, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(10)
+
+
+class _Stay(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None  # a 302 is the answer we look at, not a page to follow
+
+
+def post(base: str, path: str, form: dict[str, str], cookie: str = "") -> tuple[int, Any]:
+    """POST a form as this server's own page would; the status and headers."""
+    headers = {"Origin": base, **({"Cookie": cookie} if cookie else {})}
+    data = urllib.parse.urlencode(form).encode()
+    request = urllib.request.Request(base + path, data=data, headers=headers, method="POST")
+    try:
+        with urllib.request.build_opener(_Stay).open(request, timeout=60) as response:
+            return response.status, response.headers
+    except urllib.error.HTTPError as answer:
+        return answer.code, answer.headers
+
+
+def all_at_once(base: str, path: str, forms: list[dict[str, str]], cookie: str = "") -> list[int]:
+    """Every form POSTed at the same moment from threads of its own; the statuses."""
+    start = threading.Barrier(len(forms))
+
+    def one(form: dict[str, str]) -> int:
+        start.wait()
+        return post(base, path, form, cookie)[0]
+
+    with ThreadPoolExecutor(len(forms)) as pool:
+        return list(pool.map(one, forms))
+
+
+def guesses(field: str, right: str, **rest: str) -> list[dict[str, str]]:
+    """Forty forms of wrong guesses, the right one 30th."""
+    forms = [{**rest, field: f"wrong-guess-{i}"} for i in range(PARALLEL)]
+    forms[RIGHT_AT][field] = right
+    return forms
+
+
+def audit_results(app: App, action: str) -> list[str]:
+    """The results of an action's audit rows."""
+    with app.store.sessions() as db:
+        query = select(AuditEntry.result).where(AuditEntry.action == action)
+        return list(db.scalars(query))
+
+
+def test_forty_parallel_sign_ins_check_no_more_guesses_than_the_limit(app: App) -> None:
+    """40 at once, the right password 30th: at most 5 passwords checked wrong, and the
+    right one at most once more (a right one gives its place back); the rest 429."""
+    app.accounts.create_user("duty", PASSWORD, Role.COMMANDER)
+    with serving(app) as base:
+        statuses = all_at_once(base, "/login", guesses("password", PASSWORD, username="duty"))
+    assert statuses.count(401) <= 5 and statuses.count(302) <= 1, statuses
+    assert statuses.count(429) >= PARALLEL - 6 and set(statuses) <= {401, 302, 429}
+    assert audit_results(app, "sign_in").count("locked") == statuses.count(429)
+
+
+def test_the_right_password_beyond_the_limit_is_refused_unchecked(app: App) -> None:
+    """After 5 failures, 40 at once with the right password among them: all 429."""
+    app.accounts.create_user("duty", PASSWORD, Role.COMMANDER)
+    client = client_of(app)
+    for i in range(5):
+        client.post("/login", data={"username": "duty", "password": f"guess-{i}"})
+    with serving(app) as base:
+        statuses = all_at_once(base, "/login", guesses("password", PASSWORD, username="duty"))
+    assert statuses == [429] * PARALLEL
+
+
+def test_forty_parallel_password_changes_check_no_more_than_the_limit(app: App) -> None:
+    """A stolen session guessing the current password on /password is throttled the
+    same way: at most 5 wrong current passwords checked of 40 sent at once."""
+    app.accounts.create_user("duty", PASSWORD, Role.COMMANDER)
+    with serving(app) as base:
+        status, headers = post(base, "/login", {"username": "duty", "password": PASSWORD})
+        assert status == 302
+        cookie = headers["Set-Cookie"].split(";")[0]
+        forms = guesses("current", PASSWORD, new="brand-new-pass-1", repeat="brand-new-pass-1")
+        statuses = all_at_once(base, "/password", forms, cookie)
+    assert statuses.count(400) <= 5 and statuses.count(302) <= 1, statuses
+    assert statuses.count(429) >= PARALLEL - 6 and set(statuses) <= {400, 302, 429}
+    assert audit_results(app, "password.change").count("locked") == statuses.count(429)
+
+
+def test_a_locked_account_cannot_sign_in_while_password_guesses_hold_it(app: App) -> None:
+    """Guesses at /password and at /login count against the same account."""
+    client = signed_in(app, "duty", Role.COMMANDER)
+    for i in range(5):
+        wrong = {"current": f"guess-{i}", "new": "brand-new-pass-1", "repeat": "brand-new-pass-1"}
+        assert client.post("/password", data=wrong).status_code == 400
+    again = client_of(app).post("/login", data={"username": "duty", "password": PASSWORD})
+    assert again.status_code == 429
+
+
+def test_without_redis_each_process_still_counts_guesses(tmp_path: Path) -> None:
+    """Redis gone: attempts are counted in memory, so the limit holds, nobody is locked."""
+    server = runtime.EmbeddedRedis(tmp_path / "redis")
+    client = redis.Redis.from_url(server.url, socket_connect_timeout=1)
+    throttle = Throttle(client, "test:throttle", 60)
+    server.stop()
+    attempts = [throttle.reserve([("account:duty", 5)]) for _ in range(5)]
+    attempts[0].give_back()  # a right password
+    more = [throttle.reserve([("account:duty", 5)]).allowed for _ in range(2)]
+    assert all(a.allowed for a in attempts) and more == [True, False]
+
+
+def test_a_place_given_back_after_expiry_leaves_no_negative_count(redis_client, stream_key):
+    """A counter that expired meanwhile is not driven below zero by a late give-back."""
+    throttle = Throttle(redis_client, stream_key, 60)
+    attempt = throttle.reserve([("account:duty", 1)])
+    redis_client.delete(throttle.key("account:duty"))
+    attempt.give_back()
+    assert redis_client.get(throttle.key("account:duty")) is None
