@@ -225,10 +225,14 @@ def test_a_route_without_a_row_is_refused_even_to_an_admin(app: App, path: str) 
         assert response.status_code == 404 and "secret" not in response.get_data(as_text=True)
 
 
-def test_an_unknown_case_action_is_refused_for_everybody(app: App) -> None:
-    """POST /api/cases/A1/<not an action>: no row, so 404 even for a commander."""
-    client = signed_in(story_app(app), "duty", Role.COMMANDER)
-    assert client.post("/api/cases/A1/delete", json={"note": "x"}).status_code == 404
+def test_an_unknown_case_action_is_refused_to_whoever_may_not_act(app: App) -> None:
+    """POST /api/cases/A1/<not an action>: a viewer is refused (403), a commander told why."""
+    story_app(app)
+    viewer = signed_in(app, "v", Role.VIEWER)
+    assert viewer.post("/api/cases/A1/delete", json={"note": "x"}).status_code == 403
+    commander = signed_in(app, "duty", Role.COMMANDER)
+    response = commander.post("/api/cases/A1/delete", json={"note": "xx"})
+    assert (response.status_code, response.get_json()["key"]) == (400, "err_action")
 
 
 # --- sign-in throttling that holds under concurrency ------------------------------------

@@ -114,8 +114,10 @@ TABLE: tuple[Row, ...] = (
     row(GET, "/api/snapshot", Permission.VIEW_WALL, READ_API),  # what a wall reads
     row(GET, "/api/emergency", Permission.VIEW_WALL, READ_API),
     row(POST, "/api/emergency", Permission.SWITCH_EMERGENCY),
-    # urge, supervise, flag: each its own permission; an unknown action has no row
+    # urge, supervise, flag: each its own permission; an unknown action is told why
+    # (400) to those who may do some action, and refused to everyone else
     *(row(POST, f"/api/cases/<case_id>/{name}", need) for name, (_, need) in ACTIONS.items()),
+    row(POST, "/api/cases/<case_id>/<action>", *(need for _, need in ACTIONS.values())),
     row(GET, "/api/cases/<case_id>", READ_API),
     row(GET, "/api/emergencies", READ_API),
     row(GET, "/api/emergencies/<emergency_id>", READ_API),  # and its .csv
