@@ -47,9 +47,10 @@ def same_origin() -> bool:
 
 def by_api_key_alone(app: App) -> bool:
     """Whether an API key signed this request in and no session cookie came with it."""
+    if app.server.config["SESSION_COOKIE_NAME"] in request.cookies:
+        return False  # not loaded: a forged request must not refresh the victim's session
     who = auth.principal()
-    cookie = app.server.config["SESSION_COOKIE_NAME"]
-    return who is not None and who.kind == "apikey" and cookie not in request.cookies
+    return who is not None and who.kind == "apikey"
 
 
 def check_origin(app: App) -> Any:
