@@ -278,6 +278,7 @@ def filled_hall(redis_url: str, count: int, seed: int, keep: bool = False) -> It
         redis_url=redis_url,
         stream_key=f"bench:{uuid.uuid4().hex[:8]}:cases",
         port=free_port(),
+        metrics_allow="127.0.0.1",  # /healthz's figures (the snapshot's read time)
     )
     _, token = demo.prepare(settings, folder)
     filled = fill(settings.resolved_database_url, load_catalogue(), count, seed)

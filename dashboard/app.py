@@ -30,6 +30,7 @@ from dashboard.web import (
     admin,
     api,
     auth,
+    bodysize,
     dashrequests,
     guard,
     headers,
@@ -125,9 +126,11 @@ def async_mode() -> str:
 
 
 def _register(app: App) -> None:
-    # Order matters: the shape of Dash's callback bodies first (later hooks read them),
-    # then Flask-Login (the principal), the origin check, the sign-in throttle and the
-    # guard, all before any view.
+    # Order matters: the body's size first (nothing reads a body before it), then the
+    # shape of Dash's callback bodies (later hooks read them), Flask-Login (the
+    # principal), the origin check, the sign-in throttle and the guard, all before
+    # any view.
+    bodysize.register(app)
     dashrequests.register(app)
     auth.register(app)
     dashes: list = []

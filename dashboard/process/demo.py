@@ -85,8 +85,7 @@ def prepare(settings: Settings, folder: Path) -> tuple[str, str]:
         accounts.set_password(COMMANDER, password)
     token_file = folder / "wall.token"
     if not token_file.exists() or accounts.check_token(token_file.read_text().strip()) is None:
-        token_file.write_text(accounts.create_token("demo-wall"))
-        token_file.chmod(0o600)
+        runtime.write_private(token_file, accounts.create_token("demo-wall"))
     engine.dispose()
     return password, token_file.read_text().strip()
 
@@ -129,8 +128,7 @@ def has_cases(settings: Settings) -> bool:
 
 def _kept_secret(path: Path, make: object) -> str:
     if not path.exists():
-        path.write_text(make())  # type: ignore[operator]
-        path.chmod(0o600)
+        runtime.write_private(path, make())  # type: ignore[operator]
     return path.read_text().strip()
 
 

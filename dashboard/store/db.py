@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, insert, inspect, select
 from sqlalchemy.engine import make_url
 
+from dashboard.runtime import private_file, private_folder
 from dashboard.store.models import VERSION_COLUMNS, Base, Case, CaseVersion
 
 
@@ -17,7 +18,12 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        # Password hashes and every case: 0600 (SQLite gives its -wal and -shm files
+        # the database's mode), in a folder made 0700 when it is made here.
+        path = Path(parsed.database)
+        if not path.parent.exists():
+            private_folder(path.parent)
+        private_file(path)
     engine = create_engine(url, connect_args={"timeout": 30})
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine

@@ -21,8 +21,9 @@ from dashboard.web.context import App
 
 log = logging.getLogger(__name__)
 
-# Where API keys are accepted: the JSON API, Open311 and metrics, nothing with a page.
-KEY_PREFIXES = ("/api/", "/open311/v2/", "/metrics")
+# Where API keys are accepted: the JSON API, Open311, metrics and health's figures,
+# nothing with a page.
+KEY_PREFIXES = ("/api/", "/open311/v2/", "/metrics", "/healthz")
 # Dash props a person changes by hand; interval ticks and pushes are not activity.
 ACTIVE_PROPS = (".n_clicks", ".submit_n_clicks", ".value", ".n_submit", ".cancel_n_clicks")
 

@@ -1,16 +1,24 @@
 """Who may open what: every request is checked against the permission table.
 
-Public paths are exact prefixes of our own static routes (Dash's bundles and our
-assets hold no data), never substrings: `/desk/x/assets/y` is the desk's catch-all
-page, not an asset (issue 12). Everything else needs a principal whose role holds
-the permission the path needs (`needed`); a wall's display token holds only
-`view_wall`, so it opens the wall and the two endpoints the wall reads.
+`TABLE` has a row for every route the server has (a test walks Flask's URL map and
+each Dash app's routes against it), written like Flask's rules, with the methods
+and the permissions of which a principal needs one. The first row that matches
+decides; a request that no row matches is refused for everybody (404), so a route
+added without a row is open to nobody rather than to every viewer (issue 20).
+
+Public rows are our static routes (Dash's bundles and our assets hold no data),
+matched whole, never as substrings: `/desk/x/assets/y` is the desk's catch-all
+page, not an asset (issue 12), and no path with `..` or an empty segment is public.
+A wall's display token holds only `view_wall`, so it opens the wall and the two
+endpoints the wall reads.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import re
+from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 from urllib.parse import quote
@@ -28,71 +36,130 @@ from dashboard.web.context import App
 
 log = logging.getLogger(__name__)
 
+PUBLIC = "public"  # anyone, signed in or not
+ANY_PERSON = "any_person"  # a signed-in person whatever their role (home, own password)
+UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+GET, POST = ("GET",), ("POST",)
 VIEWS = {"wall": Permission.VIEW_WALL, "desk": Permission.VIEW_DESK}
 VIEWS["tablet"] = Permission.VIEW_TABLET
-STATIC = ("_dash-component-suites/", "assets/", "_favicon.ico")
-PUBLIC_EXACT = frozenset(
-    {"/healthz", "/healthz/live", "/healthz/ready", "/login", "/logout", "/favicon.ico"}
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row of the table: methods, a path written like a Flask rule, permissions."""
+
+    methods: tuple[str, ...]
+    rule: str  # <name> is one path segment, <path:name> the rest of the path
+    needs: frozenset[str]
+    pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "pattern", re.compile(_regex(self.rule)))
+
+    def matches(self, path: str, method: str) -> bool:
+        """Whether this row decides for the request."""
+        if self.needs == {PUBLIC} and not clean(path):
+            return False
+        return method in self.methods and self.pattern.fullmatch(path) is not None
+
+
+def _regex(rule: str) -> str:
+    parts = re.split(r"(<[^>]+>)", rule)
+    return "".join(
+        (".+" if part.startswith("<path:") else "[^/]+")
+        if part.startswith("<")
+        else re.escape(part)
+        for part in parts
+    )
+
+
+def row(methods: tuple[str, ...], rule: str, *needs: str) -> Row:
+    """A row of the table."""
+    return Row(methods, rule, frozenset(needs))
+
+
+def clean(path: str) -> bool:
+    """No way round the public rows by traversal or empty segments."""
+    return ".." not in path.split("/") and "//" not in path
+
+
+def _view_rows(view: str, permission: Permission) -> list[Row]:
+    """A Dash app's routes: its static files for anyone, its page and callbacks."""
+    base = f"/{view}"
+    return [
+        row(GET, f"{base}/assets/<path:filename>", PUBLIC),
+        row(GET, f"{base}/_dash-component-suites/<package>/<path:fingerprinted>", PUBLIC),
+        row(GET, f"{base}/_favicon.ico", PUBLIC),
+        row(GET, f"{base}/_dash-layout", permission),
+        row(GET, f"{base}/_dash-dependencies", permission),
+        row(GET, f"{base}/_reload-hash", permission),
+        row(POST, f"{base}/_dash-update-component", permission),
+        row(GET, base, permission),  # Flask sends it on to the slash
+        row(GET, f"{base}/", permission),
+        row(GET, f"{base}/<path:path>", permission),  # Dash's pages within the view
+    ]
+
+
+READ_API = Permission.READ_API
+TABLE: tuple[Row, ...] = (
+    row(GET, "/healthz", PUBLIC),  # its figures only to some (health.may_see_details)
+    row(GET, "/healthz/live", PUBLIC),
+    row(GET, "/healthz/ready", PUBLIC),
+    row(GET + POST, "/login", PUBLIC),
+    row(GET + POST, "/logout", PUBLIC),
+    row(GET + POST, "/password", ANY_PERSON),
+    row(GET, "/", ANY_PERSON),
+    row(GET, "/metrics", READ_API),  # or an address of --metrics-allow
+    row(GET, "/socket.io/", Permission.VIEW_WALL),  # checked again on connect (screens)
+    row(POST, "/api/screens/latency", Permission.VIEW_WALL),  # every screen reports
+    row(GET, "/api/snapshot", Permission.VIEW_WALL, READ_API),  # what a wall reads
+    row(GET, "/api/emergency", Permission.VIEW_WALL, READ_API),
+    row(POST, "/api/emergency", Permission.SWITCH_EMERGENCY),
+    # urge, supervise, flag: each its own permission; an unknown action is told why
+    # (400) to those who may do some action, and refused to everyone else
+    *(row(POST, f"/api/cases/<case_id>/{name}", need) for name, (_, need) in ACTIONS.items()),
+    row(POST, "/api/cases/<case_id>/<action>", *(need for _, need in ACTIONS.values())),
+    row(GET, "/api/cases/<case_id>", READ_API),
+    row(GET, "/api/emergencies", READ_API),
+    row(GET, "/api/emergencies/<emergency_id>", READ_API),  # and its .csv
+    row(GET, "/api/boards", READ_API),
+    row(GET, "/api/kpis", READ_API),
+    row(GET, "/api/rankings", READ_API),
+    row(GET, "/api/desk/cases", Permission.VIEW_DESK),
+    row(GET, "/api/desk/export.csv", Permission.VIEW_DESK),
+    row(GET, "/api/desk/acks", Permission.VIEW_DESK),
+    row(POST, "/api/desk/acks", Permission.ACKNOWLEDGE),
+    row(GET, "/open311/v2/services.<form>", READ_API),  # or anyone: --open311-public
+    row(GET, "/open311/v2/requests.<form>", READ_API),
+    row(GET, "/open311/v2/requests/<request_id>.<form>", READ_API),
+    row(GET, "/admin/audit", Permission.READ_AUDIT),
+    row(GET, "/admin/audit.csv", Permission.READ_AUDIT),
+    row(GET, "/tablet/bulletin", Permission.VIEW_TABLET),
+    row(GET, "/tablet/bulletin.csv", Permission.VIEW_TABLET),
+    *(r for view, permission in VIEWS.items() for r in _view_rows(view, permission)),
 )
-PUBLIC_PREFIXES = tuple(f"/{view}/{part}" for view in VIEWS for part in STATIC)
-# Paths a signed-in person may open whatever their role (home, own password).
-ANY_PERSON = "any_person"
-UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-def is_public(path: str) -> bool:
-    """Whether a path is served to anyone: exact names and our static prefixes."""
-    if ".." in path.split("/") or "//" in path:
-        return False  # no way round the prefixes by traversal or empty segments
-    return path in PUBLIC_EXACT or path.startswith(PUBLIC_PREFIXES)
+def row_for(path: str, method: str) -> Row | None:
+    """The row that decides for this request, or None: refused for everybody."""
+    method = "GET" if method in ("HEAD", "OPTIONS") else method
+    return next((r for r in TABLE if r.matches(path, method)), None)
 
 
-def _case_action(path: str) -> str | None:
-    """The action of POST /api/cases/<id>/<action>, or None."""
-    parts = path.split("/")
-    if len(parts) == 5 and parts[1:3] == ["api", "cases"] and parts[4] in ACTIONS:
-        return parts[4]
-    return None
-
-
-def needed(path: str, method: str) -> frozenset[str]:
-    """The permissions of which a principal needs one for this path (any of them)."""
-    if path in ("/api/snapshot", "/api/emergency") and method not in UNSAFE:
-        return frozenset({Permission.VIEW_WALL, Permission.READ_API})  # what a wall reads
-    if path == "/api/emergency":
-        return frozenset({Permission.SWITCH_EMERGENCY})
-    if path == "/api/screens/latency":
-        return frozenset({Permission.VIEW_WALL})  # every screen reports its push delays
-    if path == "/metrics":
-        return frozenset({Permission.READ_API})  # or an address of --metrics-allow
-    action = _case_action(path) if method in UNSAFE else None
-    if action is not None:
-        return frozenset({ACTIONS[action][1]})  # urge, supervise, flag: each its own
-    if path.startswith("/api/desk/"):
-        ack = path == "/api/desk/acks" and method in UNSAFE
-        return frozenset({Permission.ACKNOWLEDGE if ack else Permission.VIEW_DESK})
-    if path.startswith(("/api/", "/open311/")):
-        return frozenset({Permission.READ_API})
-    if path.startswith("/admin/"):
-        return frozenset({Permission.READ_AUDIT})
-    for view, permission in VIEWS.items():
-        if path == f"/{view}" or path.startswith(f"/{view}/"):
-            return frozenset({permission})
-    return frozenset({ANY_PERSON})
-
-
-def permits(who: auth.Principal, path: str, method: str) -> bool:
-    """Whether this principal may make this request."""
-    wanted = needed(path, method)
-    if ANY_PERSON in wanted:
+def permits(who: auth.Principal, found: Row) -> bool:
+    """Whether this principal may make a request that this row decides."""
+    if ANY_PERSON in found.needs:
         return who.kind == "user"
-    return any(allowed(who.role, Permission(p)) for p in wanted)
+    return any(allowed(who.role, Permission(p)) for p in found.needs)
 
 
 def check(app: App) -> Any:
-    """Before every request: let it through, or answer 401/403 or the sign-in page."""
+    """Before every request: let it through, or answer 401/403/404 or the sign-in page."""
     path = request.path
-    if is_public(path):
+    found = row_for(path, request.method)
+    if found is None:
+        return _unlisted()
+    if PUBLIC in found.needs:
         return None
     if path.startswith("/wall") and request.args.get("token"):
         refused = _open_with_token(app, request.args["token"])
@@ -101,14 +168,14 @@ def check(app: App) -> Any:
     who = auth.principal()
     if who is None and app.settings.open311_public and _open_data(path, request.method):
         return None  # configured as open data: GeoReport v2 reads for anyone
-    if who is None and path == "/metrics" and _scraper(app):
+    if who is None and path == "/metrics" and scraper(app):
         return None  # an intranet Prometheus, by its address
     if who is None:
         return _anonymous(path)
     if who.must_change_password and path != "/password":
-        return _refuse(app, who, "password change first", redirect_to="/password")
-    if not permits(who, path, request.method):
-        return _refuse(app, who, "not permitted")
+        return _refuse(app, who, "password change first", found, redirect_to="/password")
+    if not permits(who, found):
+        return _refuse(app, who, "not permitted", found)
     if path.startswith("/wall") and request.args.get("screen") and who.kind == "user":
         session["screen"] = request.args["screen"]  # a signed-in user picks one
     return None
@@ -119,7 +186,7 @@ def _open_data(path: str, method: str) -> bool:
     return path.startswith("/open311/v2/") and method in ("GET", "HEAD")
 
 
-def _scraper(app: App) -> bool:
+def scraper(app: App) -> bool:
     """Whether the request comes from an address `--metrics-allow` lets read /metrics."""
     networks = networks_of(app.settings.metrics_allow)  # checked at start (register)
     return address_allowed(auth.address(), networks, loopback=False)
@@ -147,6 +214,18 @@ def _audit_display(app: App, name: str | None, result: audit.Result) -> None:
         audit.record(db, actor, "display.sign_in", result, auth.address(), token=name)
 
 
+def _unlisted() -> Any:
+    """A path no row of the table names: nobody's (a scanner's probe, or a route
+    added without a decision, which the table test catches)."""
+    log.info("Guard: %s %s has no row in the table; refused", request.method, request.path)
+    # A path listed for other methods only is one Flask would answer 405 for.
+    listed = any(r.pattern.fullmatch(request.path) for r in TABLE)
+    status, what = (405, "method not allowed") if listed else (404, "no such resource")
+    if request.path.startswith(("/api/", "/open311/", "/metrics")):
+        return jsonify({"error": f"{what}: {request.method} {request.path}"}), status
+    return page(what.capitalize(), f"{what}: {request.method} {request.path}", status)
+
+
 def _anonymous(path: str) -> Any:
     if path.startswith(("/api/", "/open311/", "/metrics")):
         # Integrations read JSON: the refusal is JSON too, not a page.
@@ -156,7 +235,7 @@ def _anonymous(path: str) -> Any:
     return redirect("/login?next=" + quote(request.full_path.rstrip("?")))
 
 
-def _refuse(app: App, who: auth.Principal, why: str, redirect_to: str = "") -> Any:
+def _refuse(app: App, who: auth.Principal, why: str, found: Row, redirect_to: str = "") -> Any:
     with app.store.sessions.begin() as db:
         audit.record(
             db, who.name, "request", "refused", auth.address(),
@@ -165,12 +244,12 @@ def _refuse(app: App, who: auth.Principal, why: str, redirect_to: str = "") -> A
     if redirect_to and request.method == "GET" and not request.path.startswith("/api/"):
         return redirect(redirect_to)
     if request.path.startswith(("/api/", "/open311/")) or request.method in UNSAFE:
-        return jsonify({"error": _why_not(who, why)}), 403
+        return jsonify({"error": _why_not(who, why, found)}), 403
     return page("Not allowed", "您的角色无权访问此页面。/ Your role may not open this page.", 403)
 
 
-def _why_not(who: auth.Principal, why: str) -> str:
-    wanted = needed(request.path, request.method) - {ANY_PERSON}
+def _why_not(who: auth.Principal, why: str, found: Row) -> str:
+    wanted = found.needs - {ANY_PERSON}
     holders = sorted({r.value for p in wanted for r in Role if allowed(r, Permission(p))})
     who_may = f"; only {', '.join(holders)} may" if holders else ""
     return f"{why}: {who.role} may not {request.method} {request.path}{who_may}"

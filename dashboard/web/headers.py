@@ -3,8 +3,10 @@
 CSRF: every state-changing request that relies on the session cookie (the sign-in
 form included, against login CSRF) must carry an `Origin` header naming this
 server, or failing that a `Referer` on it; browsers send `Origin` with every POST,
-so a page on another site cannot make one for a signed-in user. Requests with an
-API key carry no cookie and are exempt (and may only read).
+so a page on another site cannot make one for a signed-in user. Only a request that
+an API key actually authenticated, and that carries no session cookie, is exempt
+(keys may only read): any `Authorization` header used to switch the check off while
+the cookie still signed the request in (issue 20).
 
 CSP: only this server's own origin, plus `blob:` for the map's worker, the
 configured intranet tile host, and the hashes of the inline scripts Dash writes
@@ -43,11 +45,17 @@ def same_origin() -> bool:
     return referer is not None and (referer + "/").startswith(own_origin() + "/")
 
 
+def by_api_key_alone(app: App) -> bool:
+    """Whether an API key signed this request in and no session cookie came with it."""
+    if app.server.config["SESSION_COOKIE_NAME"] in request.cookies:
+        return False  # not loaded: a forged request must not refresh the victim's session
+    who = auth.principal()
+    return who is not None and who.kind == "apikey"
+
+
 def check_origin(app: App) -> Any:
     """Before every request: refuse a cross-site state change (403, audited)."""
-    if request.method not in UNSAFE or request.headers.get("Authorization"):
-        return None
-    if same_origin():
+    if request.method not in UNSAFE or same_origin() or by_api_key_alone(app):
         return None
     with app.store.sessions.begin() as db:
         audit.record(

@@ -12,6 +12,12 @@ balancer when not); `/healthz` is the full report with the same status as ready.
 A lost stream, recovered, is reported in the body for a day (`stream_lost`) without
 failing the check, and so is the working calendar's reach (`calendar`: the last
 day it covers, the years it lacks).
+
+Anyone may ask, but only the status is for anyone (`{"status": "ok"}` or
+`"unhealthy"`, and the HTTP code): the figures name consumers and carry error texts
+of the database and Redis, which tell an attacker what runs behind (issue 20). They
+go to signed-in admins, API keys and the addresses of `--metrics-allow`, who may
+read /metrics too.
 """
 
 from __future__ import annotations
@@ -20,13 +26,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 import redis
-from flask import jsonify
+from flask import Response, jsonify
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from dashboard.domain.access import Role
 from dashboard.store.models import EventRow
+from dashboard.web import auth
 from dashboard.web.calendarstatus import coverage
 from dashboard.web.context import App
+from dashboard.web.guard import scraper
 from streams.consumer import lag
 from streams.names import lane_key
 from streams.status import read_heard, read_lost, read_status
@@ -94,21 +103,37 @@ def _age(moment: datetime | None) -> float | None:
     return round((datetime.now(UTC) - moment).total_seconds(), 3)
 
 
+def may_see_details(app: App) -> bool:
+    """Whether this request may read the figures: an admin, an API key, a scraper."""
+    who = auth.principal()
+    if who is not None and who.kind == "apikey":
+        return True
+    if who is not None and who.kind == "user" and who.role == Role.ADMIN:
+        return not who.must_change_password
+    return scraper(app)
+
+
+def answer(app: App, body: dict[str, Any], keys: tuple[str, ...] | None) -> tuple[Response, int]:
+    """The status for anyone, the figures (all, or `keys`) for those who may see them."""
+    status: dict[str, Any] = {"status": "ok" if body["ok"] else "unhealthy"}
+    if may_see_details(app):
+        status.update((key, body.get(key)) for key in keys or tuple(body))
+    return jsonify(status), 200 if body["ok"] else 503
+
+
 def register(app: App) -> None:
     """Add the health endpoint; 503 when a dependency is down, for load balancers."""
 
     @app.server.get("/healthz")
     def healthz() -> Any:
-        body = report(app)
-        return jsonify(body), 200 if body["ok"] else 503
+        return answer(app, report(app), None)
 
     @app.server.get("/healthz/live")
     def live() -> Any:
         # Touches nothing outside the process: a Redis outage must not get it restarted.
-        return jsonify({"ok": True})
+        return jsonify({"status": "ok"})
 
     @app.server.get("/healthz/ready")
     def ready() -> Any:
-        body = report(app)
         keys = ("ok", "redis", "database", "problems", "heard", "consumer")
-        return jsonify({key: body.get(key) for key in keys}), 200 if body["ok"] else 503
+        return answer(app, report(app), keys)

@@ -1,24 +1,25 @@
 """Signing in and out, the forced password change, and throttled failures.
 
-Failed sign-ins are counted by Flask-Limiter in Redis (the Redis we already run,
-shared by every web process), per account and per address, over a moving window
-of `login_lockout_s`: after `login_failures` failures of one account (or
-`login_address_failures` from one address) the next attempts get a 429, even with
-the right password, until the oldest failure leaves the window. Only failures
-count (`deduct_when`), so a commander who signs in often is never locked. Every
-attempt is audited with its time, user name, address and result.
+Every attempt reserves its place before the password is checked
+(`dashboard.web.throttle`), per account and per address, over a window of
+`login_lockout_s`: beyond `login_failures` of one account (or
+`login_address_failures` from one address) an attempt gets a 429 without its
+password being looked at, even the right one, until the window ends. A right
+password gives its place back, so only failures count. The current-password check
+of `/password` takes places of the same account counter: a stolen session guesses
+no faster than a stranger. Every attempt is audited with its time, user name,
+address and result (`ok`, `failed`, `disabled`, `locked`).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from html import escape
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Response, redirect, request, session
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import logout_user
 
 from dashboard.store import audit
@@ -26,6 +27,7 @@ from dashboard.store.accounts import AuthError
 from dashboard.web import auth
 from dashboard.web.context import App, Routes, add_routes
 from dashboard.web.guard import page
+from dashboard.web.throttle import Attempt, Throttle
 
 log = logging.getLogger(__name__)
 
@@ -49,15 +51,28 @@ def _audit(app: App, actor: str | None, action: str, result: str, **detail: Any)
         audit.record(db, actor, action, result, auth.address(), **detail)
 
 
-def login(app: App) -> Any:
+def reserve(app: App, throttle: Throttle, username: str, by_address: bool) -> Attempt:
+    """A place for one guess at this account's password (and from this address)."""
+    settings = app.settings
+    limits = [(f"account:{username.lower()}", settings.login_failures)]
+    if by_address:
+        limits.append((f"address:{auth.address()}", settings.login_address_failures))
+    return throttle.reserve(limits)
+
+
+def login(app: App, throttle: Throttle) -> Any:
     """The sign-in form, and signing in."""
     if request.method != "POST":
         return login_page("", 200)
     username = request.form.get("username", "").strip()
+    attempt = reserve(app, throttle, username, by_address=True)
+    if not attempt.allowed:
+        return _locked(app, username, "sign_in", attempt, login_page)
     user, result = app.accounts.authenticate(username, request.form.get("password", ""))
     _audit(app, username or None, "sign_in", result)
     if user is None:
         return login_page("用户名或密码错误 / Wrong username or password", 401)
+    attempt.give_back()
     session.clear()  # a fresh session: nothing planted before sign-in survives it
     auth.sign_in(app, app.logins.open(auth.address(), user_id=user.id))
     if user.must_change_password:
@@ -76,16 +91,26 @@ def logout(app: App) -> Any:
     return redirect("/login")
 
 
-def password(app: App) -> Any:
+def password(app: App, throttle: Throttle) -> Any:
     """A signed-in user changes their own password (forced at first sign-in)."""
     who = auth.principal()
     if who is None or who.user_id is None:
         return redirect("/login")
+    forced = who.must_change_password
     if request.method != "POST":
-        return password_page(who.must_change_password, "", 200)
+        return password_page(forced, "", 200)
     new = request.form.get("new", "")
     if new != request.form.get("repeat", ""):
-        return password_page(who.must_change_password, "两次输入不一致 / They differ", 400)
+        return password_page(forced, "两次输入不一致 / They differ", 400)
+    attempt = reserve(app, throttle, who.name, by_address=False)
+    if not attempt.allowed:
+        return _locked(
+            app, who.name, "password.change", attempt, lambda m, s: password_page(forced, m, s)
+        )
+    if app.accounts.authenticate(who.name, request.form.get("current", ""))[0] is None:
+        _audit(app, who.name, "password.change", "failed", why="the current password is wrong")
+        return password_page(forced, "当前密码错误 / The current password is wrong", 400)
+    attempt.give_back()
     try:
         app.accounts.change_own_password(who.user_id, request.form.get("current", ""), new)
     except AuthError as error:
@@ -106,67 +131,40 @@ def home(app: App) -> Any:
     return page("command hall", links, 200, raw=True)
 
 
-def _locked(app: App, error: Any) -> Any:
-    username = request.form.get("username", "").strip() or None
-    _audit(app, username, "sign_in", "locked")
-    log.warning("Sign-in: %s from %s locked out (%s)", username, auth.address(), error)
+def _locked(
+    app: App, username: str, action: str, attempt: Attempt, render: Callable[[str, int], Any]
+) -> Any:
+    """429, audited as locked: the password was not looked at."""
+    _audit(app, username or None, action, "locked", over=attempt.over)
+    log.warning("Sign-in: %s from %s locked out (%s)", username, auth.address(), attempt.over)
     minutes = max(1, round(app.settings.login_lockout_s / 60))
     message = (
         f"登录失败次数过多，请 {minutes} 分钟后再试。/ "
         f"Too many failed sign-ins: try again in {minutes} minute(s)."
     )
-    return login_page(message, 429)
-
-
-def _limiter(app: App) -> Limiter:
-    pool = app.redis.connection_pool
-    return Limiter(
-        get_remote_address,
-        app=app.server,
-        storage_uri="redis://",
-        storage_options={"connection_pool": pool},  # type: ignore[dict-item]
-        strategy="moving-window",
-        # Keys of their own per stream key: halls sharing a Redis never share counts.
-        key_prefix=f"{app.settings.stream_key}:limits",
-        # A Redis outage must not lock everyone out: count in memory meanwhile.
-        swallow_errors=True,
-        in_memory_fallback_enabled=True,
-    )
+    return render(message, 429)
 
 
 ROUTES: Routes = (
     (("GET", "POST"), "/logout", logout),
-    (("GET", "POST"), "/password", password),
     (("GET",), "/", home),
 )
 
 
-def register(app: App) -> Limiter:
-    """The sign-in pages, with throttled failures."""
-    limiter = _limiter(app)
-    window = app.settings.login_lockout_s
-
-    def failed(response: Response) -> bool:
-        return response.status_code == 401
-
-    def account() -> str:
-        return "account:" + request.form.get("username", "").strip().lower()
-
-    @limiter.limit(
-        f"{app.settings.login_failures} per {window} seconds",
-        key_func=account, methods=["POST"], deduct_when=failed, scope="login-account",
+def register(app: App) -> Throttle:
+    """The sign-in pages, with throttled guesses."""
+    # Keys of their own per stream key: halls sharing a Redis never share counts.
+    prefix = f"{app.settings.stream_key}:signin"
+    throttle = Throttle(app.redis, prefix, app.settings.login_lockout_s)
+    app.server.add_url_rule(
+        "/login", "login", lambda: login(app, throttle), methods=["GET", "POST"]
+    )
+    app.server.add_url_rule(
+        "/password", f"{__name__}.password", lambda: password(app, throttle),
+        methods=["GET", "POST"],
     )  # fmt: skip
-    @limiter.limit(
-        f"{app.settings.login_address_failures} per {window} seconds",
-        methods=["POST"], deduct_when=failed, scope="login-address",
-    )  # fmt: skip
-    def login_view() -> Any:
-        return login(app)
-
-    app.server.add_url_rule("/login", "login", login_view, methods=["GET", "POST"])
-    app.server.register_error_handler(429, lambda error: _locked(app, error))
     add_routes(app, ROUTES)
-    return limiter
+    return throttle
 
 
 def login_page(message: str, status: int) -> Response:

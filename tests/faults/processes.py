@@ -106,7 +106,9 @@ def own_redis(tmp_path: Path) -> Iterator[Callable[[bool], RedisServer]]:
 
 
 def fault_settings(folder: Path, redis_url: str, **changes: Any) -> Settings:
-    """Settings for one fault test: its own stream, SQLite and a short lease."""
+    """Settings for one fault test: its own stream, SQLite and a short lease; the
+    test's own address reads /healthz's figures."""
+    changes.setdefault("metrics_allow", "127.0.0.1")
     return Settings(
         data_dir=str(folder),
         redis_url=redis_url,
