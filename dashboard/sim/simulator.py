@@ -205,6 +205,9 @@ class _Planner:
 
     def _report(self, category: Category, urgency: Urgency, source: Source) -> dict[str, Any]:
         place = self.city.pick(self.rng)
+        # A city without grids (or districts) names only what it has; the server
+        # places the rest by the position.
+        areas = {"grid": place.grid, "district": place.district, "street": place.street}
         return {
             "source": source.value,
             "kind": category.kind.value,
@@ -212,9 +215,7 @@ class _Planner:
             "urgency": urgency.value,
             "lon": round(place.lon, 6),
             "lat": round(place.lat, 6),
-            "grid": place.grid,
-            "district": place.district,
-            "street": place.street,
+            **{level: code for level, code in areas.items() if code is not None},
             "address": place.address,
             "description": category.name,
         }
