@@ -24,7 +24,8 @@ from zoneinfo import ZoneInfo
 import redis
 
 from dashboard.domain import deadlines
-from dashboard.domain.catalogue import Catalogue, Category
+from dashboard.domain.catalogue import CATEGORIES_FILE, Catalogue, Category
+from dashboard.domain.configfile import ConfigError
 from dashboard.domain.deadlines import Clock
 from dashboard.domain.limits import LimitUnit
 from dashboard.domain.workcal import WorkingCalendar
@@ -313,6 +314,18 @@ class _Planner:
             story.add(at, T.SUPERVISED, by=self.rng.choice(LEADERS))
 
 
+def require_playable(catalogue: Catalogue) -> None:
+    """Refuse, as a city's configuration error, a city the simulator cannot play.
+
+    Every report is drawn from the city's categories; its places come from grids,
+    outlines or the bbox, which every city that loads has.
+    """
+    if not catalogue.categories:
+        raise ConfigError(
+            CATEGORIES_FILE, None, "no categories: the simulator has nothing to report"
+        )
+
+
 class CitySimulator:
     """Cases arriving on the day's rhythm, each played out step by step in time."""
 
@@ -323,6 +336,7 @@ class CitySimulator:
         config: SimulatorConfig | None = None,
         start: datetime | None = None,
     ) -> None:
+        require_playable(catalogue)
         self.config = config or SimulatorConfig()
         self.rng = random.Random(self.config.seed)
         self.start = _aware(start or datetime.now(UTC), "start")
