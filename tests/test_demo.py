@@ -6,29 +6,40 @@ from __future__ import annotations
 import http.cookiejar
 import json
 import os
+import queue
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import psutil
+import pytest
 import simple_websocket
 
 from dashboard.runtime import free_port
 
 
 def read_banner(process: subprocess.Popen[str], timeout: float = 90) -> dict[str, str]:
-    """The demo's banner lines, by label, once it is printed."""
+    """The demo's banner lines, by label, once it is printed (what came by `timeout`).
+
+    Read by a thread: a demo that runs on without ever printing must not block the test.
+    """
     lines: dict[str, str] = {}
     deadline = time.monotonic() + timeout
+    output: queue.Queue[str] = queue.Queue()
     assert process.stdout is not None
-    while time.monotonic() < deadline and "stop" not in lines:
-        line = process.stdout.readline()
-        if not line and process.poll() is not None:
+    stdout = process.stdout
+    threading.Thread(target=lambda: [output.put(line) for line in stdout], daemon=True).start()
+    while "stop" not in lines:
+        try:
+            line = output.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
             break
         label, _, value = line.strip().partition(":")
         if value:
@@ -184,3 +195,88 @@ def test_a_restart_keeps_the_city_and_the_redis_port(tmp_path: Path) -> None:
     finally:
         os.killpg(fresh.pid, signal.SIGINT)
         fresh.wait(30)
+
+
+NEW_YORK = Path(__file__).resolve().parents[1] / "dashboard" / "data" / "new-york"
+# A New York 311 export of two requests, in a few of NYC Open Data's columns.
+NYC_EXPORT = "".join(
+    ",".join(row) + "\n"
+    for row in (
+        ("Unique Key", "Created Date", "Closed Date", "Agency", "Complaint Type", "Status"),
+        ("26984072", "12/25/2013 11:59:08 PM", "12/26/2013 01:15:00 AM", "NYPD", "Noise", "Closed"),
+        ("26996604", "12/25/2013 11:58:40 PM", "", "DOB", "Elevator", "Open"),
+    )
+)
+
+
+def test_a_finished_replay_does_not_hide_the_banner(tmp_path: Path) -> None:
+    """With --replay FILE --speed 0 (over at once) the demo still prints where to look."""
+    export = tmp_path / "nyc.csv"
+    export.write_text(NYC_EXPORT)
+    port = free_port()
+    env = demo_env(tmp_path, port)
+    args = ("--city-dir", str(NEW_YORK), "--replay", str(export), "--speed", "0")
+    process = start_demo(env, tmp_path / "demo.log", *args)
+    try:
+        banner = read_banner(process)
+        assert "/wall/?token=" in banner.get("wall", "")
+        assert "redis://127.0.0.1:" in banner.get("redis", "")
+        assert process.poll() is None  # the hall goes on showing what the replay left
+    finally:
+        os.killpg(process.pid, signal.SIGINT)
+        process.wait(30)
+
+
+def city_lacking(tmp_path: Path, *files: str) -> Path:
+    """A copy of the New York folder without the named files."""
+    city = Path(shutil.copytree(NEW_YORK, tmp_path / "city"))
+    for name in files:
+        (city / name).unlink()
+    return city
+
+
+def one_line_refusal(result: subprocess.CompletedProcess[str]) -> str:
+    """The single line a refused command printed; fails on more, or on a traceback."""
+    printed = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert len(printed) == 1, printed
+    return printed[0]
+
+
+@pytest.mark.parametrize(
+    "missing", ["city.yaml", "units.yaml", "categories.yaml", "areas.yaml", "districts.geojson"]
+)
+def test_a_city_folder_lacking_a_file_is_refused_in_one_line(tmp_path: Path, missing: str) -> None:
+    """The demo on a city folder without one of its files exits non-zero, naming it once."""
+    env = demo_env(tmp_path, free_port())
+    result = cli(env, "demo", "--city-dir", str(city_lacking(tmp_path, missing)))
+    assert missing in one_line_refusal(result)
+
+
+def test_a_replay_without_the_citys_mapping_is_refused_in_one_line(tmp_path: Path) -> None:
+    """--replay on a city folder without replay.yaml exits non-zero with one line."""
+    export = tmp_path / "nyc.csv"
+    export.write_text(NYC_EXPORT)
+    city = city_lacking(tmp_path, "replay.yaml")
+    result = cli(
+        demo_env(tmp_path, free_port()), "demo", "--city-dir", str(city), "--replay", str(export)
+    )
+    assert "replay.yaml" in one_line_refusal(result)
+
+
+def test_a_replay_of_a_file_that_is_no_export_is_refused_in_one_line(tmp_path: Path) -> None:
+    """--replay of a CSV whose header no 311 family has exits non-zero with one line."""
+    export = tmp_path / "notes.csv"
+    export.write_text("when,what\ntoday,nothing\n")
+    env = demo_env(tmp_path, free_port())
+    result = cli(env, "demo", "--city-dir", str(NEW_YORK), "--replay", str(export))
+    assert "notes.csv" in one_line_refusal(result)
+
+
+def test_a_city_without_categories_is_refused_in_one_line(tmp_path: Path) -> None:
+    """The simulator has nothing to report in a city of no categories: one line, not a crash."""
+    city = city_lacking(tmp_path)
+    (city / "categories.yaml").write_text("[]\n")
+    result = cli(demo_env(tmp_path, free_port()), "demo", "--city-dir", str(city))
+    assert "categories" in one_line_refusal(result)

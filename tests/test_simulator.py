@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 import threading
 import time
 from collections import Counter
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 import redis
 
+from dashboard.domain.catalogue import DEFAULT_DIR
+from dashboard.domain.city import city_rules
 from dashboard.domain.lifecycle import Rules, apply
+from dashboard.settings import Settings
 from dashboard.sim.simcity import Outline, rhythm
 from dashboard.sim.simulator import CitySimulator, SimulatorConfig
 from dashboard.store.models import Case
@@ -26,6 +32,8 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 MIDNIGHT = datetime(2025, 3, 4, tzinfo=SHANGHAI)
 DAY = timedelta(hours=24)
 SEED = 20250304
+# Every city the project ships: the demo must play each of them.
+SHIPPED = sorted(path for path in DEFAULT_DIR.parent.iterdir() if path.is_dir())
 
 Events = list[dict[str, Any]]
 
@@ -217,3 +225,65 @@ def test_config_refuses_a_rate_that_is_not_positive() -> None:
     """A zero rate is a mistake, not a silent city."""
     with pytest.raises(ValueError, match="rate"):
         SimulatorConfig(rate=0)
+
+
+def city_day(directory: Path) -> tuple[Rules, Events]:
+    """A city folder's rules and six simulated hours of its events (backfill)."""
+    rules = city_rules(Settings(city_dir=str(directory)))
+    start = datetime(2025, 3, 4, 16, tzinfo=ZoneInfo(rules.catalogue.timezone))
+    return rules, simulator(rules, start, backfill_hours=6).backfill()
+
+
+@pytest.mark.parametrize("directory", SHIPPED, ids=lambda path: path.name)
+def test_every_shipped_city_simulates_events_the_contract_accepts(directory: Path) -> None:
+    """A simulator over each city folder in dashboard/data gives valid events."""
+    _, events = city_day(directory)
+    assert len(events) > 100
+    for event in events:
+        validate(event)
+
+
+@pytest.mark.parametrize("directory", SHIPPED, ids=lambda path: path.name)
+def test_every_shipped_city_reports_inside_its_district_outlines(directory: Path) -> None:
+    """Each report of each shipped city names a district and lies inside its outline."""
+    rules, events = city_day(directory)
+    outlines = {
+        f["properties"]["code"]: Outline(f["geometry"])
+        for f in rules.catalogue.outlines["features"]
+    }
+    reports = [event for event in events if event["type"] == EventType.REPORTED]
+    assert reports
+    for report in reports:
+        assert outlines[report["district"]].contains(report["lon"], report["lat"])
+
+
+@pytest.mark.parametrize("directory", SHIPPED, ids=lambda path: path.name)
+def test_every_shipped_city_plays_stories_its_workflow_accepts(directory: Path) -> None:
+    """Folding each shipped city's simulated hours through its own rules raises nothing."""
+    rules, events = city_day(directory)
+    assert fold(events, rules)
+
+
+def test_a_gridless_city_puts_more_reports_in_its_larger_districts() -> None:
+    """In New York (no grids) Queens, the largest borough, gets more than Manhattan."""
+    _, events = city_day(DEFAULT_DIR.parent / "new-york")
+    districts = Counter(e["district"] for e in events if e["type"] == EventType.REPORTED)
+    queens, manhattan = districts["036081"], districts["036061"]
+    assert queens > manhattan
+
+
+def test_a_city_without_districts_reports_around_its_centre(tmp_path: Path) -> None:
+    """With no districts nor outlines, reports lie in the city's bbox and name no area."""
+    city = Path(shutil.copytree(DEFAULT_DIR.parent / "new-york", tmp_path / "city"))
+    (city / "areas.yaml").write_text("[]\n")
+    (city / "districts.geojson").write_text(
+        json.dumps({"type": "FeatureCollection", "features": []})
+    )
+    rules, events = city_day(city)
+    min_lon, min_lat, max_lon, max_lat = rules.catalogue.bbox
+    reports = [event for event in events if event["type"] == EventType.REPORTED]
+    assert reports
+    for report in reports:
+        validate(report)
+        assert min_lon <= report["lon"] <= max_lon and min_lat <= report["lat"] <= max_lat
+        assert not {"grid", "district", "street"} & report.keys()

@@ -18,6 +18,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Collection
 from pathlib import Path
 
 from sqlalchemy import delete, select
@@ -25,7 +26,12 @@ from sqlalchemy.orm import sessionmaker
 
 from dashboard import runtime
 from dashboard.domain.access import Role
+from dashboard.domain.city import city_dir, city_rules
+from dashboard.domain.configfile import ConfigError
+from dashboard.feeds.records import detect_file
+from dashboard.feeds.stories import MAPPING_FILE, load_mapping
 from dashboard.settings import SETTINGS, Settings
+from dashboard.sim.simulator import require_playable
 from dashboard.store.accounts import Accounts, AuthError
 from dashboard.store.db import init_db, make_engine
 from dashboard.store.models import Case, EventRow
@@ -51,6 +57,7 @@ def run_demo(
     export and a speed) a real city's past plays instead of the simulator, shifted
     to start now.
     """
+    check_city(settings, replay[0] if replay else None)
     folder = runtime.data_folder(settings)
     embedded = None
     if not settings.redis_url:
@@ -63,14 +70,45 @@ def run_demo(
             reset_city(settings)
         feed = spawn(settings, *(replayer(*replay) if replay else simulator(settings, rate, busy)))
         children = [spawn(settings, "ingest"), feed, spawn(settings, "serve")]
-        if wait_healthy(settings, children):
-            print_banner(settings, password, token)
         # A replay ends when its export does; the hall goes on showing what it left.
-        return supervise(children, may_finish={feed} if replay else set())
+        may_finish = {feed} if replay else set()
+        if wait_healthy(settings, children, may_finish):
+            print_banner(settings, password, token)
+        return supervise(children, may_finish)
     finally:
         stop_all(children)
         if embedded is not None:
             embedded.stop()
+
+
+def check_city(settings: Settings, export: str | None) -> None:
+    """Refuse, in one line, a city folder lacking what the demo's children will read.
+
+    Checked before anything starts: a child failing on it would say so only amid
+    the others' logs, once Redis and the database were set up (issue 20).
+    """
+    folder = city_dir(settings)
+    try:
+        catalogue = city_rules(settings).catalogue
+        if export is None:
+            require_playable(catalogue)
+        else:
+            check_replay(folder, Path(export))
+    except ConfigError as error:
+        where = "" if error.file == str(folder) else f"city folder {folder}: "
+        raise runtime.StartupError(f"{where}{error}") from None
+
+
+def check_replay(folder: Path, export: Path) -> None:
+    """The city's replay mapping loads and the export is one the replay reads."""
+    mapping = folder / MAPPING_FILE
+    if not mapping.exists():
+        raise ConfigError(MAPPING_FILE, None, "missing; --replay needs the city's mapping")
+    load_mapping(mapping)
+    try:
+        detect_file(export)
+    except (OSError, ValueError) as error:  # a header no family has, or not text at all
+        raise runtime.StartupError(f"--replay {export}: {error}") from None
 
 
 def prepare(settings: Settings, folder: Path) -> tuple[str, str]:
@@ -148,17 +186,22 @@ def spawn(settings: Settings, *args: str) -> subprocess.Popen[bytes]:
 
 
 def wait_healthy(
-    settings: Settings, children: list[subprocess.Popen[bytes]], timeout: float = 60
+    settings: Settings,
+    children: list[subprocess.Popen[bytes]],
+    may_finish: Collection[subprocess.Popen[bytes]] = (),
+    timeout: float = 60,
 ) -> bool:
-    """Wait until the web server answers /healthz (or a child dies).
+    """Wait until the web server answers /healthz (or a child fails).
 
     Any answer will do: /healthz says 503 while ingest is behind, as it is during the
-    first day's backfill, and the hall is worth opening meanwhile.
+    first day's backfill, and the hall is worth opening meanwhile. A child of
+    `may_finish` that exited 0 has done its work (a replay at speed 0 is over at
+    once), so the hall is still worth its banner.
     """
     url = f"http://{settings.host}:{settings.port}/healthz"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if any(child.poll() is not None for child in children):
+        if any(_failed(child, may_finish) for child in children):
             return False
         try:
             with urllib.request.urlopen(url, timeout=2):
@@ -199,12 +242,19 @@ def supervise(
         signal.signal(sig, on_signal)
     while not stopping["signal"]:
         for child in children:
-            code = child.poll()
-            if code is not None and not (code == 0 and child in may_finish):
-                log.error("Demo: %s exited with %s; stopping", child.args, code)
+            if _failed(child, may_finish):
+                log.error("Demo: %s exited with %s; stopping", child.args, child.returncode)
                 return 1
         time.sleep(0.2)
     return 0
+
+
+def _failed(
+    child: subprocess.Popen[bytes], may_finish: Collection[subprocess.Popen[bytes]]
+) -> bool:
+    """Whether a child has exited, other than by finishing (0) when it may."""
+    code = child.poll()
+    return code is not None and not (code == 0 and child in may_finish)
 
 
 def stop_all(children: list[subprocess.Popen[bytes]], grace: float = 10) -> None:

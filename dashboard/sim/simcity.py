@@ -142,6 +142,16 @@ class Outline:
         xs = [x for ring in self.rings for x, _ in ring]
         ys = [y for ring in self.rings for _, y in ring]
         self.bbox = (min(xs), min(ys), max(xs), max(ys))
+        # In square degrees: within one city the shrinking of a degree of longitude
+        # towards the pole is nearly the same everywhere, so areas compare fairly.
+        self.area = sum(_ring_area(p[0]) - sum(map(_ring_area, p[1:])) for p in polygons)
+
+    @classmethod
+    def of_bbox(cls, bbox: tuple[float, float, float, float]) -> Outline:
+        """The rectangle of a bounding box [min_lon, min_lat, max_lon, max_lat]."""
+        x1, y1, x2, y2 = bbox
+        ring = [[x1, y1], [x2, y1], [x2, y2], [x1, y2], [x1, y1]]
+        return cls({"type": "Polygon", "coordinates": [ring]})
 
     def contains(self, lon: float, lat: float) -> bool:
         """Whether the point lies inside (ray casting towards +lon)."""
@@ -173,24 +183,36 @@ class Outline:
         return centre
 
 
+def _ring_area(ring: list[list[float]]) -> float:
+    """The area a GeoJSON ring encloses (shoelace), whichever way it winds."""
+    points = [(float(x), float(y)) for x, y, *_ in ring]
+    pairs = zip(points, points[1:] + points[:1], strict=True)
+    return abs(sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in pairs)) / 2
+
+
 @dataclass(frozen=True)
 class Place:
-    """Where a case is: its unit grid, the areas above it, an address and a point."""
+    """Where a case is: its unit grid and the areas above it (where the city has them),
+    an address and a point."""
 
-    grid: str
-    district: str
-    street: str
+    grid: str | None
+    district: str | None
+    street: str | None
     address: str
     lon: float
     lat: float
 
 
 @dataclass
-class _Grid:
-    code: str
-    district: District
-    street_code: str
+class _Patch:
+    """A piece of the city whose problems recur at a few spots: a unit grid, or, in a
+    city without grids, a neighbourhood of a district or of the city centre."""
+
+    grid: str | None
+    district: str | None
+    street: str | None
     address: str
+    outline: Outline
     spots: list[Point]
 
 
@@ -198,18 +220,29 @@ class _Grid:
 # grid's problems recur at a few spots, as hot spots do in a real city.
 _GRID_SPREAD, _SPOT_SPREAD = 0.01, 0.0025
 SPOTS_PER_GRID = 12
+# Neighbourhoods per district without grids (New York's boroughs, Los Angeles's council
+# districts: the city reports by position), spread over them by area.
+PATCHES_PER_DISTRICT = 12
+# A city with no districts at all: neighbourhoods around the centre of its bbox, within
+# about a sixth of its size.
+_CENTRE_SPREAD = 1 / 6
+_CENTRE_PATCHES = 24
 
 
 class CityMap:
-    """The city's unit grids, each with points inside its district's outline."""
+    """Where reports come from: the city's unit grids, each with points inside its
+    district's outline; districts without grids by neighbourhoods inside the outline;
+    a city without districts around the centre of its bbox."""
 
     def __init__(self, catalogue: Catalogue, rng: random.Random) -> None:
         self.outlines = {
             f["properties"]["code"]: Outline(f["geometry"]) for f in catalogue.outlines["features"]
         }
-        self.grids = list(self._grids(catalogue, rng))
+        self.patches = [*self._grids(catalogue, rng), *self._open_districts(catalogue, rng)]
+        if not self.patches:
+            self.patches = list(self._around_centre(catalogue, rng))
 
-    def _grids(self, catalogue: Catalogue, rng: random.Random) -> Iterator[_Grid]:
+    def _grids(self, catalogue: Catalogue, rng: random.Random) -> Iterator[_Patch]:
         for district in catalogue.districts.values():
             outline = self.outlines[district.code]
             for street in district.streets:
@@ -218,13 +251,37 @@ class CityMap:
                     address = f"{district.name}{street.name}{community.name}"
                     for code in community.grids:
                         spot = outline.near(rng, centre, _GRID_SPREAD)
-                        yield _Grid(code, district, street.code, address, [spot])
+                        yield _Patch(code, district.code, street.code, address, outline, [spot])
+
+    def _open_districts(self, catalogue: Catalogue, rng: random.Random) -> Iterator[_Patch]:
+        """Neighbourhoods of the districts that have no grids, more in a larger one."""
+        open_ = [d for d in catalogue.districts.values() if not _has_grids(d)]
+        if not open_:
+            return
+        by_area = Mix([(d, self.outlines[d.code].area) for d in open_])
+        for _ in range(PATCHES_PER_DISTRICT * len(open_)):
+            district = by_area.pick(rng)
+            outline = self.outlines[district.code]
+            yield _Patch(None, district.code, None, district.name, outline, [outline.sample(rng)])
+
+    def _around_centre(self, catalogue: Catalogue, rng: random.Random) -> Iterator[_Patch]:
+        """Neighbourhoods around the city centre, inside its bbox."""
+        box = Outline.of_bbox(catalogue.bbox)
+        min_x, min_y, max_x, max_y = catalogue.bbox
+        centre = ((min_x + max_x) / 2, (min_y + max_y) / 2)
+        spread = min(max_x - min_x, max_y - min_y) * _CENTRE_SPREAD
+        for _ in range(_CENTRE_PATCHES):
+            spot = box.near(rng, centre, spread)
+            yield _Patch(None, None, None, catalogue.city, box, [spot])
 
     def pick(self, rng: random.Random) -> Place:
-        """A grid at random and a spot in it; spots are drawn until a grid has enough."""
-        grid = self.grids[rng.randrange(len(self.grids))]
-        if len(grid.spots) < SPOTS_PER_GRID:
-            outline = self.outlines[grid.district.code]
-            grid.spots.append(outline.near(rng, grid.spots[0], _SPOT_SPREAD))
-        lon, lat = grid.spots[rng.randrange(len(grid.spots))]
-        return Place(grid.code, grid.district.code, grid.street_code, grid.address, lon, lat)
+        """A patch at random and a spot in it; spots are drawn until a patch has enough."""
+        patch = self.patches[rng.randrange(len(self.patches))]
+        if len(patch.spots) < SPOTS_PER_GRID:
+            patch.spots.append(patch.outline.near(rng, patch.spots[0], _SPOT_SPREAD))
+        lon, lat = patch.spots[rng.randrange(len(patch.spots))]
+        return Place(patch.grid, patch.district, patch.street, patch.address, lon, lat)
+
+
+def _has_grids(district: District) -> bool:
+    return any(community.grids for street in district.streets for community in street.communities)

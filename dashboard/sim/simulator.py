@@ -24,7 +24,8 @@ from zoneinfo import ZoneInfo
 import redis
 
 from dashboard.domain import deadlines
-from dashboard.domain.catalogue import Catalogue, Category
+from dashboard.domain.catalogue import CATEGORIES_FILE, Catalogue, Category
+from dashboard.domain.configfile import ConfigError
 from dashboard.domain.deadlines import Clock
 from dashboard.domain.limits import LimitUnit
 from dashboard.domain.workcal import WorkingCalendar
@@ -205,6 +206,9 @@ class _Planner:
 
     def _report(self, category: Category, urgency: Urgency, source: Source) -> dict[str, Any]:
         place = self.city.pick(self.rng)
+        # A city without grids (or districts) names only what it has; the server
+        # places the rest by the position.
+        areas = {"grid": place.grid, "district": place.district, "street": place.street}
         return {
             "source": source.value,
             "kind": category.kind.value,
@@ -212,9 +216,7 @@ class _Planner:
             "urgency": urgency.value,
             "lon": round(place.lon, 6),
             "lat": round(place.lat, 6),
-            "grid": place.grid,
-            "district": place.district,
-            "street": place.street,
+            **{level: code for level, code in areas.items() if code is not None},
             "address": place.address,
             "description": category.name,
         }
@@ -312,6 +314,18 @@ class _Planner:
             story.add(at, T.SUPERVISED, by=self.rng.choice(LEADERS))
 
 
+def require_playable(catalogue: Catalogue) -> None:
+    """Refuse, as a city's configuration error, a city the simulator cannot play.
+
+    Every report is drawn from the city's categories; its places come from grids,
+    outlines or the bbox, which every city that loads has.
+    """
+    if not catalogue.categories:
+        raise ConfigError(
+            CATEGORIES_FILE, None, "no categories: the simulator has nothing to report"
+        )
+
+
 class CitySimulator:
     """Cases arriving on the day's rhythm, each played out step by step in time."""
 
@@ -322,6 +336,7 @@ class CitySimulator:
         config: SimulatorConfig | None = None,
         start: datetime | None = None,
     ) -> None:
+        require_playable(catalogue)
         self.config = config or SimulatorConfig()
         self.rng = random.Random(self.config.seed)
         self.start = _aware(start or datetime.now(UTC), "start")
