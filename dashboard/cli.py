@@ -279,7 +279,7 @@ def _sessions(settings: Settings) -> Any:
     from dashboard.store.db import init_db, make_engine
 
     engine = make_engine(settings.resolved_database_url)
-    init_db(engine)
+    init_db(engine, upgrade=settings.db_upgrade)
     return sessionmaker(engine, expire_on_commit=False)
 
 
