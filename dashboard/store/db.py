@@ -65,6 +65,8 @@ def init_db(engine: Engine, *, upgrade: bool = True) -> None:
         if revision is _UNVERSIONED:
             _adopt(connection)
         migrate.upgrade(connection)
+        if revision != migrate.head():
+            log.info("Database schema %s: upgraded to %s", revision, migrate.head())
         backfill_versions(connection)
 
 
