@@ -64,8 +64,8 @@ def init_db(engine: Engine, *, upgrade: bool = True) -> None:
             raise SchemaBehind(_behind(revision))
         if revision is _UNVERSIONED:
             _adopt(connection)
-        migrate.upgrade(connection)
         if revision != migrate.head():
+            migrate.upgrade(connection)
             log.info("Database schema %s: upgraded to %s", revision, migrate.head())
         backfill_versions(connection)
 
