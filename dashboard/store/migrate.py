@@ -7,6 +7,7 @@ file outside the package.
 
 from __future__ import annotations
 
+import importlib.util
 import tempfile
 import zlib
 from collections.abc import Iterator
@@ -110,11 +111,16 @@ def describe(difference: Any) -> str:
     if isinstance(difference, list):  # a column's changes come as a list of tuples
         return "; ".join(describe(part) for part in difference)
     kind, *rest = difference
-    return " ".join([kind, *(_named(item) for item in rest if item not in (None, {}))])
+    return " ".join([kind, *(_named(item) for item in rest if _worth_naming(item))])
+
+
+def _worth_naming(item: Any) -> bool:
+    # No == here: a Column compared with == builds SQL instead of answering.
+    return item is not None and not (isinstance(item, dict) and not item)
 
 
 def _named(item: Any) -> str:
-    name = getattr(item, "name", None)
+    name = item if isinstance(item, str) else getattr(item, "name", None)
     return f"{item!r}" if name is None else str(name)
 
 
@@ -133,10 +139,25 @@ def new_revision(message: str) -> str | None:
                 return None
             number = f"{len(list(scripts().walk_revisions())) + 1:04d}"
             written = command.revision(
-                config(connection), message, autogenerate=True, rev_id=number
+                _formatting(config(connection)), message, autogenerate=True, rev_id=number
             )
         engine.dispose()
     return written.path  # type: ignore[union-attr]
+
+
+def _formatting(alembic_config: Config) -> Config:
+    # The template writes alembic's style; `ruff` (the test extra) makes it ours, as
+    # ./dev test checks. Without ruff the file is written as it comes.
+    if importlib.util.find_spec("ruff") is None:
+        return alembic_config
+    script = "REVISION_SCRIPT_FILENAME"  # alembic puts the new file's path here
+    hooks = {"fix": f"check --fix --quiet {script}", "format": f"format --quiet {script}"}
+    alembic_config.set_section_option("post_write_hooks", "hooks", " ".join(hooks))
+    for name, options in hooks.items():
+        alembic_config.set_section_option("post_write_hooks", f"{name}.type", "module")
+        alembic_config.set_section_option("post_write_hooks", f"{name}.module", "ruff")
+        alembic_config.set_section_option("post_write_hooks", f"{name}.options", options)
+    return alembic_config
 
 
 @contextmanager
