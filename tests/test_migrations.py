@@ -308,3 +308,16 @@ def test_db_check_fails_on_a_database_not_yet_upgraded(tmp_path: Path, rules: Ru
 def test_no_migration_is_written_while_the_models_equal_the_head() -> None:
     """`commandhall db revision` writes nothing when autogenerate finds nothing."""
     assert migrate.new_revision("nothing") is None
+
+
+def test_db_check_names_a_column_the_models_lack(tmp_path: Path) -> None:
+    """A column beyond the models is reported by table and name, not a traceback."""
+    url = f"sqlite:///{tmp_path / 'hall.db'}"
+    engine = make_engine(url)
+    init_db(engine)
+    with engine.begin() as connection:
+        connection.execute(text("ALTER TABLE audit ADD COLUMN stray VARCHAR(8)"))
+    engine.dispose()
+    result = CliRunner().invoke(main, ["db", "check", "--database-url", url])
+    assert result.exit_code == 1
+    assert "remove_column audit stray" in result.output
