@@ -8,6 +8,8 @@ PostgreSQL in a schema of its own (as tests/conftest.py's postgres_store does).
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -321,3 +323,22 @@ def test_db_check_names_a_column_the_models_lack(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["db", "check", "--database-url", url])
     assert result.exit_code == 1
     assert "remove_column audit stray" in result.output
+
+
+@pytest.mark.parametrize("command", ["serve", "ingest"])
+def test_a_start_on_an_older_database_is_one_line_naming_the_command(
+    command: str, tmp_path: Path, redis_url: str, rules: Rules
+) -> None:
+    """serve and ingest without --db-upgrade stop on main's database: one line, exit 2."""
+    settings = Settings(data_dir=str(tmp_path / "data"))
+    engine = make_engine(settings.resolved_database_url)
+    made_by_main(engine, rules)
+    engine.dispose()
+    env = {**os.environ, "COMMANDHALL_DATA_DIR": settings.data_dir}
+    result = subprocess.run(
+        [sys.executable, "-m", "dashboard.cli", command, "--redis-url", redis_url, "--port", "0"],
+        env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("commandhall: the database is from before migrations")
+    assert "commandhall db upgrade" in result.stderr
