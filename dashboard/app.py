@@ -60,7 +60,7 @@ def create_app(
     """Build the web application for the settings; connections may be passed in."""
     rules = city_rules(settings)  # a broken city file is the first thing to hear about
     engine = engine or make_engine(settings.resolved_database_url)
-    init_db(engine)
+    init_db(engine, upgrade=settings.db_upgrade)
     redis_url = redis_url or runtime.redis_url(settings)
     server = Flask("commandhall", static_folder=None)  # Dash serves our assets
     server.config.update(

@@ -56,17 +56,84 @@ def main(log_level: str) -> None:
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # Alembic talks at INFO whenever it opens a context (each start reads the revision);
+    # init_db says in one line when it actually migrates.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+@main.group()
+def db() -> None:
+    """The database schema: upgrade it, check it, say where it is."""
+
+
+def _engine(values: dict[str, Any]) -> Any:
+    from dashboard.store.db import make_engine
+
+    return make_engine(to_settings(values).resolved_database_url)
+
+
+def _shown(engine: Any) -> str:
+    return engine.url.render_as_string(hide_password=True)
+
+
+@db.command("upgrade")
+@settings_options
+def db_upgrade(**values: Any) -> None:
+    """Create the schema, or run the migrations it lacks (back up first)."""
+    from dashboard.store import migrate
+    from dashboard.store.db import init_db
+
+    engine = _engine(values)
+    init_db(engine)
+    click.echo(f"database at revision {migrate.head()}: {_shown(engine)}")
 
 
 @main.command("init-db")
 @settings_options
-def init_db_command(**values: Any) -> None:
-    """Create the database tables."""
-    from dashboard.store.db import init_db, make_engine
+@click.pass_context
+def init_db_command(context: click.Context, **values: Any) -> None:
+    """The same as `db upgrade` (kept for scripts)."""
+    context.invoke(db_upgrade, **values)
 
-    settings = to_settings(values)
-    init_db(make_engine(settings.resolved_database_url))
-    click.echo(f"database ready: {settings.resolved_database_url}")
+
+@db.command("check")
+@settings_options
+def db_check(**values: Any) -> None:
+    """Exit 1 if the database is not the models' schema, saying how it differs."""
+    from dashboard.store import migrate
+
+    engine = _engine(values)
+    with engine.connect() as connection:
+        problems = migrate.problems(connection)
+    for line in problems:
+        click.echo(line, err=True)
+    if problems:
+        sys.exit(1)
+    click.echo(f"database matches the models at revision {migrate.head()}: {_shown(engine)}")
+
+
+@db.command("current")
+@settings_options
+def db_current(**values: Any) -> None:
+    """Print the database's revision and the release's head."""
+    from dashboard.store import migrate
+
+    with _engine(values).connect() as connection:
+        revision = migrate.current(connection)
+    click.echo(f"database: {revision or 'no revision (empty, or made before migrations)'}")
+    click.echo(f"head: {migrate.head()}")
+
+
+@db.command("revision")
+@click.option("-m", "--message", required=True, help="what the migration does")
+def db_revision(message: str) -> None:
+    """Write the next migration from the models' changes (for developers)."""
+    from dashboard.store import migrate
+
+    path = migrate.new_revision(message)
+    if path is None:
+        raise click.ClickException("the models equal the head revision: nothing to migrate")
+    click.echo(f"wrote {path}: read it, correct it, then `commandhall db check`")
 
 
 @main.command()
@@ -277,7 +344,7 @@ def _sessions(settings: Settings) -> Any:
     from dashboard.store.db import init_db, make_engine
 
     engine = make_engine(settings.resolved_database_url)
-    init_db(engine)
+    init_db(engine, upgrade=settings.db_upgrade)
     return sessionmaker(engine, expire_on_commit=False)
 
 

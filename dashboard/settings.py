@@ -46,6 +46,11 @@ class Settings:
 
     redis_url: str = _setting("", "Redis URL; empty starts an embedded Redis in the data folder")
     database_url: str = _setting("", "SQLAlchemy URL; empty uses SQLite in the data folder")
+    db_upgrade: bool = _setting(
+        False,
+        "Run the database migrations when serve, ingest or an admin command starts; else "
+        "an older schema stops them (the demo always upgrades)",
+    )
     stream_key: str = _setting(DEFAULT_STREAM, "Redis stream of case events")
     consumer_group: str = _setting(DEFAULT_GROUP, "Consumer group of the ingest workers")
     data_dir: str = _setting(

@@ -29,7 +29,7 @@ def reload(settings: Settings, actor: str = "commandhall calendar reload") -> li
     """Apply the city's calendar to the store; what it did, in lines."""
     rules = city_rules(settings)  # a broken file is refused before anything changes
     engine = make_engine(settings.resolved_database_url)
-    init_db(engine)
+    init_db(engine, upgrade=settings.db_upgrade)
     store = Store(engine, rules)
     with store.sessions.begin() as session:
         result = apply_calendar(session, rules, datetime.now(UTC), actor)

@@ -26,6 +26,7 @@ from prometheus_client import multiprocess
 
 from dashboard.app import create_app
 from dashboard.settings import Settings
+from dashboard.store.db import init_db, make_engine
 from dashboard.web.context import App
 
 
@@ -104,4 +105,9 @@ def serve(settings: Settings, workers: int = 1, connections: int = 2000) -> None
         "post_worker_init": _post_worker_init,
         "child_exit": _child_exit,
     }
+    # The schema is settled once, before the fork: an older one stops the start in one
+    # line instead of a traceback per worker, and the workers find it at the head.
+    engine = make_engine(settings.resolved_database_url)
+    init_db(engine, upgrade=settings.db_upgrade)
+    engine.dispose()
     _Server(lambda: wsgi(settings), options).run()

@@ -40,7 +40,7 @@ def build_ingest(settings: Settings, name: str) -> Ingest:
     rules = city_rules(settings)  # a broken city file is the first thing to hear about
     url = runtime.redis_url(settings)
     engine = make_engine(settings.resolved_database_url)
-    init_db(engine)
+    init_db(engine, upgrade=settings.db_upgrade)
     # Said once the start-up checks passed, so that a missing Redis stays one line.
     for problem in rules.calendar.days.problems(datetime.now(rules.calendar.tz).date()):
         log.warning("Calendar %s: %s", rules.catalogue.timezone, problem)
