@@ -126,17 +126,17 @@ def async_mode() -> str:
 
 
 def _register(app: App) -> None:
-    # Order matters: the body's size first (nothing reads a body before it), then the
-    # shape of Dash's callback bodies (later hooks read them), Flask-Login (the
-    # principal), the origin check, the sign-in throttle and the guard, all before
-    # any view.
+    # Order matters: the body's size first (nothing reads a body before it), then
+    # Flask-Login (the principal), the origin check, the sign-in throttle and the
+    # guard, then the shape of Dash's callback bodies (for those the guard let in:
+    # a stranger hears 401/403, not what was wrong with the body), all before any view.
     bodysize.register(app)
-    dashrequests.register(app)
     auth.register(app)
     dashes: list = []
     headers.register(app, dashes)
     signin.register(app)
     guard.register(app)
+    dashrequests.register(app)
     health.register(app)
     hall_metrics.register(app)
     api.register(app)

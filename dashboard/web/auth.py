@@ -95,8 +95,9 @@ def is_activity(req: Request) -> bool:
     if req.path.startswith(("/api/", "/socket.io")):
         return False
     if req.path.endswith("/_dash-update-component"):
-        body = req.get_json(silent=True) or {}
-        changed = [str(prop) for prop in body.get("changedPropIds") or []]
+        body = req.get_json(silent=True)
+        found = body.get("changedPropIds") if isinstance(body, dict) else None
+        changed = [str(prop) for prop in found] if isinstance(found, list) else []
         return any(prop.endswith(ACTIVE_PROPS) for prop in changed)
     return True
 

@@ -19,7 +19,7 @@ CALLBACK = "/_dash-update-component"
 
 
 def register(app: App) -> None:
-    """Check callback bodies before any other hook reads them; unknown bundles: 404."""
+    """Check callback bodies before a view reads them; unknown bundles: 404."""
     app.server.before_request(_callback_shape)
     app.server.register_error_handler(DependencyException, _no_bundle)
 
