@@ -273,14 +273,20 @@ def test_the_demo_upgrades_a_database_made_by_main(tmp_path: Path, rules: Rules)
     engine.dispose()
 
 
-def test_db_check_exits_non_zero_naming_what_differs(tmp_path: Path) -> None:
-    """`commandhall db check` fails on a database without an index the models declare."""
+def migrated_then(tmp_path: Path, statement: str) -> str:
+    """The URL of a new SQLite database migrated to head, then changed by one statement."""
     url = f"sqlite:///{tmp_path / 'hall.db'}"
     engine = make_engine(url)
     init_db(engine)
     with engine.begin() as connection:
-        connection.execute(text("DROP INDEX ix_audit_at"))
+        connection.execute(text(statement))
     engine.dispose()
+    return url
+
+
+def test_db_check_exits_non_zero_naming_what_differs(tmp_path: Path) -> None:
+    """`commandhall db check` fails on a database without an index the models declare."""
+    url = migrated_then(tmp_path, "DROP INDEX ix_audit_at")
     result = CliRunner().invoke(main, ["db", "check", "--database-url", url])
     assert result.exit_code == 1
     assert "add_index ix_audit_at" in result.output
@@ -314,12 +320,7 @@ def test_no_migration_is_written_while_the_models_equal_the_head() -> None:
 
 def test_db_check_names_a_column_the_models_lack(tmp_path: Path) -> None:
     """A column beyond the models is reported by table and name, not a traceback."""
-    url = f"sqlite:///{tmp_path / 'hall.db'}"
-    engine = make_engine(url)
-    init_db(engine)
-    with engine.begin() as connection:
-        connection.execute(text("ALTER TABLE audit ADD COLUMN stray VARCHAR(8)"))
-    engine.dispose()
+    url = migrated_then(tmp_path, "ALTER TABLE audit ADD COLUMN stray VARCHAR(8)")
     result = CliRunner().invoke(main, ["db", "check", "--database-url", url])
     assert result.exit_code == 1
     assert "remove_column audit stray" in result.output
